@@ -1,0 +1,151 @@
+import { fork } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { type Database, type Queryable, TYPE_OIDS } from './database.js';
+import { quoteIdent, withTimeout } from './postgres.js';
+
+/**
+ * Embedded PostgreSQL (PGlite, real Postgres compiled to WASM) for the zero-setup default.
+ *
+ * Cost model (stack.md, measured here): a fresh initdb grows the WASM heap to ~750 MB that is
+ * never returned, while opening an existing data directory costs ~270 MB and <1 s. So the
+ * initdb runs ONCE per machine in a short-lived child process that writes a template data
+ * directory; every embedded start then copies the template and opens the copy. One instance
+ * serves the whole process: each service gets its own schema, never its own instance.
+ */
+
+// The template is only valid for the PGlite build that made it. (Its package.json is not in
+// its `exports`, so read it from beside the resolved entry point.)
+const PGLITE_VERSION: string = JSON.parse(
+  readFileSync(join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8'),
+).version;
+
+export interface PgliteHost {
+  readonly pglite: PGlite;
+  readonly dataDir: string;
+  readonly ephemeral: boolean;
+  /** One Database per service schema, all on this instance. */
+  database(schema: string): Promise<Database>;
+  release(): Promise<void>;
+}
+
+let shared: { key: string; host: Promise<PgliteHost>; refs: number } | undefined;
+
+/**
+ * The process-wide instance. `dataDir` undefined → a throwaway copy of the template, deleted at
+ * close (the "in memory" mode of operations.md §1.0, without paying for initdb every start).
+ */
+export async function acquirePgliteHost(dataDir?: string): Promise<PgliteHost> {
+  const key = dataDir ?? '<ephemeral>';
+  if (shared && shared.key !== key) {
+    throw new Error(`one embedded PGlite per process: already open at ${shared.key}, asked for ${key}`);
+  }
+  if (!shared) shared = { key, host: openHost(dataDir), refs: 0 };
+  shared.refs++;
+  return shared.host;
+}
+
+async function openHost(dataDir: string | undefined): Promise<PgliteHost> {
+  const template = await ensureTemplate();
+  const ephemeral = dataDir === undefined;
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'ecom-pglite-'));
+  if (ephemeral || !existsSync(join(dir, 'PG_VERSION'))) {
+    mkdirSync(dir, { recursive: true });
+    cpSync(template, dir, { recursive: true });
+  }
+  const pglite = await PGlite.create({
+    dataDir: dir,
+    // The same row shapes as node-postgres (see postgres.ts): int8 as number, numeric as text.
+    parsers: { [TYPE_OIDS.int8]: (v: string) => Number(v), [TYPE_OIDS.numeric]: (v: string) => v },
+  });
+  const host: PgliteHost = {
+    pglite,
+    dataDir: dir,
+    ephemeral,
+    async database(schema) {
+      await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      return pgliteDatabase(pglite, schema, dir);
+    },
+    async release() {
+      if (!shared || --shared.refs > 0) return;
+      shared = undefined;
+      await pglite.close();
+      if (ephemeral) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return host;
+}
+
+/**
+ * PGlite is one Postgres backend: every caller shares one session, so a session-level
+ * `SET search_path` would leak between services. Instead every unit of work is a transaction
+ * that starts with `SET LOCAL search_path` — PGlite serializes transactions anyway, so this
+ * costs one tiny statement and makes the schema isolation impossible to forget.
+ */
+function pgliteDatabase(pglite: PGlite, schema: string, dataDir: string): Database {
+  const setPath = `SET LOCAL search_path TO ${quoteIdent(schema)}, public`;
+  const inSchema = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> =>
+    pglite.transaction(async (tx) => {
+      await tx.exec(setPath);
+      return fn(tx);
+    });
+  const wrapTx = (tx: Transaction): Queryable => ({
+    async query<R>(text: string, params?: readonly unknown[]) {
+      return (await tx.query<R>(text, params as unknown[] | undefined)).rows;
+    },
+    async execute(text: string, params?: readonly unknown[]) {
+      return { rowCount: (await tx.query(text, params as unknown[] | undefined)).affectedRows ?? 0 };
+    },
+    async exec(sql: string) {
+      await tx.exec(sql);
+    },
+  });
+  return {
+    kind: 'pglite',
+    description: `pglite:${dataDir}#${schema}`,
+    query: (text, params) => inSchema((tx) => wrapTx(tx).query(text, params)),
+    execute: (text, params) => inSchema((tx) => wrapTx(tx).execute(text, params)),
+    transaction: (fn) => inSchema((tx) => fn(wrapTx(tx))),
+    exec: (sql) => inSchema((tx) => wrapTx(tx).exec(sql)),
+    async ping(timeoutMs) {
+      await withTimeout(pglite.query('SELECT 1'), timeoutMs, 'pglite ping');
+    },
+    // The instance is shared; PgliteHost.release() closes it when the last user is done.
+    async close() {},
+  };
+}
+
+/** Where the initdb'd template lives; shared by every process of this user and PGlite version. */
+export function templateDir(): string {
+  const root = process.env.PGLITE_TEMPLATE_DIR ?? join(tmpdir(), 'ecom-pglite-template');
+  return join(root, PGLITE_VERSION);
+}
+
+async function ensureTemplate(): Promise<string> {
+  const dir = templateDir();
+  if (existsSync(join(dir, 'PG_VERSION'))) return dir;
+  const staging = `${dir}.staging-${process.pid}-${Date.now()}`;
+  mkdirSync(staging, { recursive: true });
+  const child = join(
+    fileURLToPath(new URL('.', import.meta.url)),
+    import.meta.url.endsWith('.ts') ? 'pglite-initdb.ts' : 'pglite-initdb.js',
+  );
+  await new Promise<void>((resolve, reject) => {
+    // execArgv carries --import tsx / --conditions when running from source.
+    const proc = fork(child, [staging], { stdio: 'inherit', execArgv: process.execArgv });
+    proc.on('error', reject);
+    proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pglite initdb exited with ${code}`))));
+  });
+  try {
+    renameSync(staging, dir);
+  } catch (err) {
+    // Another process finished first (tests start several at once): use theirs.
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(join(dir, 'PG_VERSION'))) throw err;
+  }
+  return dir;
+}

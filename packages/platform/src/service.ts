@@ -1,0 +1,196 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { type CommonConfig, readCommonConfig, readDatabaseConfig } from './config/common.js';
+import { type Env, EnvReader } from './config/env.js';
+import type { Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { acquirePgliteHost, type PgliteHost } from './db/pglite.js';
+import { openPostgres } from './db/postgres.js';
+import type { HealthIndicator } from './health.js';
+import { registerActuator } from './http/actuator.js';
+import { buildHttpApp, type HttpApp } from './http/app.js';
+import { createRegistry } from './http/metrics.js';
+import { gitCommit } from './info.js';
+import { serviceLogger } from './logger.js';
+
+/** What a service is: its name, port, storage and the explicit list of its routes. */
+export interface ServiceModule<C = unknown> {
+  /** `catalog-service`: the metric label `application`, the log field `service`, the OTel service name. */
+  name: string;
+  defaultPort: number;
+  version: string;
+  description: string;
+  /** Service-specific settings, read once at boot; throw ConfigError naming the variable. */
+  readConfig?: (env: EnvReader, common: CommonConfig) => C;
+  /** A service with state: `<envPrefix>_DB_URL` selects PostgreSQL, else PGlite schema `schema`. */
+  database?: { envPrefix: string; schema: string; migrationsDir: string };
+  /** Adds routes, indicators and close hooks. Called once, before the app is frozen. */
+  register(app: HttpApp, deps: ServiceDeps<C>): void | Promise<void>;
+}
+
+export interface ServiceDeps<C> {
+  config: C;
+  common: CommonConfig;
+  env: EnvReader;
+  /** The service's database; only for modules that declare `database`. */
+  db: Database;
+  logger: Logger;
+  registry: Registry;
+  addHealthIndicator(indicator: HealthIndicator): void;
+  /** Runs at shutdown after HTTP has drained, in reverse order of registration. */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+export interface CreateServiceOptions {
+  env?: Env;
+  /** Tests isolate themselves with their own PGlite schema. */
+  schema?: string;
+}
+
+export interface Service<C = unknown> {
+  readonly name: string;
+  readonly app: HttpApp;
+  readonly deps: ServiceDeps<C>;
+  /** Starts listening on the configured host and port; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Graceful: readiness DOWN → drain delay → in-flight requests finish → close hooks → storage. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The one way every service starts: config → logger → storage (+ migrations) → HTTP app with
+ * the platform endpoints → the service's own routes. The app is returned ready for `inject()`
+ * (tests) or `listen()` (main).
+ */
+export async function createService<C>(module: ServiceModule<C>, options: CreateServiceOptions = {}): Promise<Service<C>> {
+  const env = new EnvReader(options.env ?? process.env);
+  const common = readCommonConfig(env, module.defaultPort);
+  const config = module.readConfig ? module.readConfig(env, common) : (undefined as C);
+  const logger = serviceLogger(module.name, { level: common.logLevel, format: common.logFormat });
+  const registry = createRegistry(module.name);
+  const indicators: HealthIndicator[] = [];
+  const closers: (() => Promise<void> | void)[] = [];
+  const modes: Record<string, string> = {};
+  let ready = false;
+
+  let db: Database | undefined;
+  let pgliteHost: PgliteHost | undefined;
+  if (module.database) {
+    const dbConfig = readDatabaseConfig(env, module.database.envPrefix, common.dataDir);
+    if (dbConfig.mode === 'postgres') {
+      db = await openPostgres({
+        target: dbConfig.target,
+        maxConnections: dbConfig.maxConnections,
+        applicationName: module.name,
+        logger,
+      });
+    } else {
+      pgliteHost = await acquirePgliteHost(dbConfig.dataDir ? join(dbConfig.dataDir, 'pglite') : undefined);
+      db = await pgliteHost.database(options.schema ?? module.database.schema);
+    }
+    modes.database = `${db.kind} (${db.description})`;
+    const database = db;
+    indicators.push({ name: 'db', critical: true, mode: db.kind, check: () => database.ping(common.healthTimeoutMs) });
+    await migrate(db, module.database.migrationsDir, logger);
+  }
+
+  const app = await buildHttpApp({
+    serviceName: module.name,
+    version: module.version,
+    description: module.description,
+    logger,
+    registry,
+    bodyLimitBytes: common.bodyLimitBytes,
+  });
+  registerActuator(app, {
+    registry,
+    indicators: () => indicators,
+    isReady: () => ready,
+    healthTimeoutMs: common.healthTimeoutMs,
+    info: () => ({
+      app: { name: module.name, description: module.description },
+      build: { name: module.name, version: module.version },
+      ...(gitCommit(env.env) ? { git: { commit: gitCommit(env.env) } } : {}),
+      dependencies: modes,
+    }),
+  });
+
+  const deps: ServiceDeps<C> = {
+    config,
+    common,
+    env,
+    get db(): Database {
+      if (!db) throw new Error(`${module.name} declares no database`);
+      return db;
+    },
+    logger,
+    registry,
+    addHealthIndicator: (i) => {
+      indicators.push(i);
+      modes[i.name] = i.mode;
+    },
+    onClose: (fn) => closers.push(fn),
+  };
+  await module.register(app, deps);
+  await app.ready();
+  ready = true; // started; traffic reaches it once listen() binds (or through inject() in tests)
+
+  let stopping: Promise<void> | undefined;
+  return {
+    name: module.name,
+    app,
+    deps,
+    async listen() {
+      const address = await app.listen({ port: common.port, host: common.host });
+      logger.info({ address, dependencies: modes }, `${module.name} ready`);
+      return address.replace('0.0.0.0', '127.0.0.1');
+    },
+    stop() {
+      stopping ??= (async () => {
+        ready = false; // readiness answers 503 from here on
+        if (common.shutdownDrainDelayMs > 0) await sleep(common.shutdownDrainDelayMs);
+        const hardStop = setTimeout(() => app.server.closeAllConnections(), common.shutdownTimeoutMs);
+        // server.close() drops the sockets that are idle NOW; a keep-alive socket whose request
+        // finishes later would linger until its timeout, so keep sweeping until close resolves.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+        try {
+          await app.close(); // waits for in-flight requests
+        } finally {
+          clearTimeout(hardStop);
+          clearInterval(sweep);
+        }
+        for (const close of closers.reverse()) {
+          await Promise.resolve(close()).catch((err) => logger.warn({ err }, 'close hook failed'));
+        }
+        await db?.close();
+        await pgliteHost?.release();
+        logger.info(`${module.name} stopped`);
+      })();
+      return stopping;
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Runs services until SIGTERM/SIGINT, then stops them all gracefully (readiness first).
+ * A second signal exits at once.
+ */
+export function stopOnSignals(services: readonly Service<unknown>[], logger?: Logger): void {
+  let signalled = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    logger?.info({ signal }, 'shutting down');
+    Promise.allSettled(services.map((s) => s.stop())).then((results) => {
+      const failed = results.some((r) => r.status === 'rejected');
+      process.exit(failed ? 1 : 0);
+    });
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { type CreateServiceOptions, createService, type Service, type ServiceModule } from '../service.js';
+
+/** The real servers on this machine (and in CI); override with TEST_PG_URL. */
+export const TEST_PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+export type DbMode = 'postgres' | 'pglite';
+/** Every storage test runs on both: real PostgreSQL and the embedded PGlite. */
+export const DB_MODES: readonly DbMode[] = ['postgres', 'pglite'];
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+}
+
+export interface TestService<C> {
+  service: Service<C>;
+  /** Base URL when started with listen: true. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service for a test, isolated: on postgres a fresh database (dropped on close), on
+ * pglite a fresh schema in the process's one PGlite instance. Port 0 on 127.0.0.1.
+ */
+export async function startTestService<C>(
+  module: ServiceModule<C>,
+  mode: DbMode,
+  opts: { env?: Record<string, string>; listen?: boolean } = {},
+): Promise<TestService<C>> {
+  const env: Record<string, string> = { SERVER_PORT: '0', SERVER_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...opts.env };
+  const dbName = uniqueName('test');
+  const create: CreateServiceOptions = { env };
+  const prefix = module.database?.envPrefix;
+  if (prefix && mode === 'postgres') {
+    const url = new URL(TEST_PG_ADMIN_URL);
+    url.pathname = `/${dbName}`;
+    env[`${prefix}_DB_URL`] ??= url.toString();
+  } else if (prefix) {
+    create.schema = dbName;
+  }
+  const service = await createService(module, create);
+  const url = opts.listen ? await service.listen() : '';
+  return {
+    service,
+    url,
+    async close() {
+      await service.stop();
+      if (prefix && mode === 'postgres' && env[`${prefix}_DB_URL`]?.endsWith(`/${dbName}`)) await dropDatabase(dbName);
+    },
+  };
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls until fn returns a truthy value or the deadline passes (then throws with the last error). */
+export async function waitFor<T>(fn: () => Promise<T> | T, { timeoutMs = 10_000, intervalMs = 50 } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
