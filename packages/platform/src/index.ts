@@ -7,9 +7,23 @@ export { openPostgres, quoteIdent, withTimeout } from './db/postgres.js';
 export { describeTarget, type PgTarget, parseDatabaseUrl } from './db/url.js';
 export { checkHealth, type HealthIndicator, type HealthReport, type HealthStatus } from './health.js';
 export { buildHttpApp, type HttpApp } from './http/app.js';
-export { AppError, type ErrorBody, type ErrorKind, errorBody, type FieldError, offsetTimestamp } from './http/errors.js';
+export {
+  AppError,
+  type ErrorBody,
+  type ErrorKind,
+  errorBody,
+  type FieldError,
+  offsetTimestamp,
+} from './http/errors.js';
 export { createRegistry, HTTP_BUCKETS_SECONDS, uriTemplate } from './http/metrics.js';
 export { TRACE_ID_MAX_LENGTH, traceIdFrom } from './http/trace-id.js';
 export { serviceLogger } from './logger.js';
-export { type CreateServiceOptions, createService, type Service, type ServiceDeps, type ServiceModule, stopOnSignals } from './service.js';
+export {
+  type CreateServiceOptions,
+  createService,
+  type Service,
+  type ServiceDeps,
+  type ServiceModule,
+  stopOnSignals,
+} from './service.js';
 export { isoMillis } from './time.js';

@@ -8,9 +8,15 @@ let commit: { id: string; time?: string } | null | undefined;
  */
 export function gitCommit(env: Readonly<Record<string, string | undefined>>): { id: string; time?: string } | null {
   if (commit !== undefined) return commit;
-  if (env.GIT_COMMIT) return (commit = { id: env.GIT_COMMIT.slice(0, 40) });
+  if (env.GIT_COMMIT) {
+    commit = { id: env.GIT_COMMIT.slice(0, 40) };
+    return commit;
+  }
   try {
-    const [id, time] = execFileSync('git', ['log', '-1', '--format=%H %cI'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 })
+    const [id, time] = execFileSync('git', ['log', '-1', '--format=%H %cI'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 2000,
+    })
       .toString()
       .trim()
       .split(' ');

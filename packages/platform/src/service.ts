@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type CommonConfig, readCommonConfig, readDatabaseConfig } from './config/common.js';
@@ -13,6 +14,17 @@ import { buildHttpApp, type HttpApp } from './http/app.js';
 import { createRegistry } from './http/metrics.js';
 import { gitCommit } from './info.js';
 import { serviceLogger } from './logger.js';
+import type { Outbox } from './messaging/outbox.js';
+import {
+  createMessagingRuntime,
+  type MessagingDefinition,
+  type MessagingRuntime,
+  readMessagingConfig,
+} from './messaging/runtime.js';
+import type { Transport } from './messaging/transport.js';
+
+/** The kernel's own tables (outbox, consumed_messages, DLQ audit), applied before the service's. */
+const MESSAGING_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 
 /** What a service is: its name, port, storage and the explicit list of its routes. */
 export interface ServiceModule<C = unknown> {
@@ -25,6 +37,8 @@ export interface ServiceModule<C = unknown> {
   readConfig?: (env: EnvReader, common: CommonConfig) => C;
   /** A service with state: `<envPrefix>_DB_URL` selects PostgreSQL, else PGlite schema `schema`. */
   database?: { envPrefix: string; schema: string; migrationsDir: string };
+  /** Events: what the service consumes and whether it publishes (needs `database`). */
+  messaging?: MessagingDefinition;
   /** Adds routes, indicators and close hooks. Called once, before the app is frozen. */
   register(app: HttpApp, deps: ServiceDeps<C>): void | Promise<void>;
 }
@@ -37,6 +51,10 @@ export interface ServiceDeps<C> {
   db: Database;
   logger: Logger;
   registry: Registry;
+  /** The transactional outbox; only for modules that declare `messaging`. */
+  outbox: Outbox;
+  /** The broker port; only for modules that declare `messaging`. */
+  transport: Transport;
   addHealthIndicator(indicator: HealthIndicator): void;
   /** Runs at shutdown after HTTP has drained, in reverse order of registration. */
   onClose(fn: () => Promise<void> | void): void;
@@ -63,7 +81,10 @@ export interface Service<C = unknown> {
  * the platform endpoints → the service's own routes. The app is returned ready for `inject()`
  * (tests) or `listen()` (main).
  */
-export async function createService<C>(module: ServiceModule<C>, options: CreateServiceOptions = {}): Promise<Service<C>> {
+export async function createService<C>(
+  module: ServiceModule<C>,
+  options: CreateServiceOptions = {},
+): Promise<Service<C>> {
   const env = new EnvReader(options.env ?? process.env);
   const common = readCommonConfig(env, module.defaultPort);
   const config = module.readConfig ? module.readConfig(env, common) : (undefined as C);
@@ -92,7 +113,29 @@ export async function createService<C>(module: ServiceModule<C>, options: Create
     modes.database = `${db.kind} (${db.description})`;
     const database = db;
     indicators.push({ name: 'db', critical: true, mode: db.kind, check: () => database.ping(common.healthTimeoutMs) });
-    await migrate(db, module.database.migrationsDir, logger);
+    await migrate(
+      db,
+      [
+        ...(module.messaging ? [{ dir: MESSAGING_MIGRATIONS, prefix: 'platform/' }] : []),
+        { dir: module.database.migrationsDir },
+      ],
+      logger,
+    );
+  }
+
+  let messaging: MessagingRuntime | undefined;
+  if (module.messaging) {
+    if (!db) throw new Error(`${module.name}: messaging needs a database (outbox, consumed_messages)`);
+    messaging = await createMessagingRuntime({
+      name: module.name,
+      definition: module.messaging,
+      config: readMessagingConfig(env),
+      db,
+      logger,
+      registry,
+    });
+    indicators.push(messaging.indicator);
+    modes.broker = messaging.mode;
   }
 
   const app = await buildHttpApp({
@@ -126,6 +169,14 @@ export async function createService<C>(module: ServiceModule<C>, options: Create
     },
     logger,
     registry,
+    get outbox(): Outbox {
+      if (!messaging) throw new Error(`${module.name} declares no messaging`);
+      return messaging.outbox;
+    },
+    get transport(): Transport {
+      if (!messaging) throw new Error(`${module.name} declares no messaging`);
+      return messaging.transport;
+    },
     addHealthIndicator: (i) => {
       indicators.push(i);
       modes[i.name] = i.mode;
@@ -134,6 +185,7 @@ export async function createService<C>(module: ServiceModule<C>, options: Create
   };
   await module.register(app, deps);
   await app.ready();
+  await messaging?.start();
   ready = true; // started; traffic reaches it once listen() binds (or through inject() in tests)
 
   let stopping: Promise<void> | undefined;
@@ -160,6 +212,7 @@ export async function createService<C>(module: ServiceModule<C>, options: Create
           clearTimeout(hardStop);
           clearInterval(sweep);
         }
+        await messaging?.stop();
         for (const close of closers.reverse()) {
           await Promise.resolve(close()).catch((err) => logger.warn({ err }, 'close hook failed'));
         }

@@ -1,4 +1,4 @@
-import { parseDatabaseUrl, type PgTarget } from '../db/url.js';
+import { type PgTarget, parseDatabaseUrl } from '../db/url.js';
 import { ConfigError, type EnvReader } from './env.js';
 
 /** Settings every service reads (operations.md §1.1), plus the kernel's own knobs. */

@@ -37,7 +37,12 @@ export class EnvReader {
     const found = this.raw(names);
     if (!found) return undefined;
     try {
-      return convert(envVar.from({ [found.name]: found.value }).get(found.name).required());
+      return convert(
+        envVar
+          .from({ [found.name]: found.value })
+          .get(found.name)
+          .required(),
+      );
     } catch (err) {
       throw new ConfigError(`${found.name}: ${(err as Error).message.replace(/^env-var: /, '')}`);
     }

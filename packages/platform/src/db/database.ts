@@ -22,6 +22,16 @@ export interface Database extends Queryable {
    * rethrown). Nested calls are not supported; pass the `tx` down instead.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * The name a NOTIFY must use so that this database's listeners (and only they) hear it:
+   * PostgreSQL scopes channels per database already; the shared PGlite adds the schema.
+   */
+  channel(name: string): string;
+  /**
+   * LISTEN on `channel(name)`; `onNotify` also fires after a reconnect, since notifications
+   * sent while disconnected are lost (callers treat it as "go and look").
+   */
+  listen(name: string, onNotify: () => void): Promise<{ close(): Promise<void> }>;
   /** Cheap round trip for health checks; rejects when the database cannot answer. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;

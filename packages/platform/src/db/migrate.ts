@@ -11,10 +11,22 @@ import type { Database, Queryable } from './database.js';
  * Files: `<folder>/V<n>__<name>.sql`, applied in version order; the history lives in
  * `schema_migrations` (name, applied_at) in the service's own database or schema.
  */
-export async function migrate(db: Database, folder: string, logger?: Logger): Promise<string[]> {
-  const files = listMigrations(folder);
+export interface MigrationSource {
+  dir: string;
+  /** Keeps names unique in one history table: the kernel's files are recorded as `platform/V1__…`. */
+  prefix?: string;
+}
+
+export async function migrate(
+  db: Database,
+  sources: string | readonly MigrationSource[],
+  logger?: Logger,
+): Promise<string[]> {
+  const list = typeof sources === 'string' ? [{ dir: sources }] : sources;
+  const files = list.flatMap((s) => listMigrations(s.dir).map((f) => ({ ...f, name: `${s.prefix ?? ''}${f.name}` })));
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ecom:migrate:${folder}`]);
+    // One lock per database (PGlite: per schema), whatever the sources.
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [db.channel('ecom:migrate')]);
     await tx.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR(255) PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
     );
@@ -39,7 +51,7 @@ export async function migrate(db: Database, folder: string, logger?: Logger): Pr
 
 const tableStorage: UmzugStorage<Queryable> = {
   async executed({ context }) {
-    const rows = await context.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+    const rows = await context.query<{ name: string }>('SELECT name FROM schema_migrations');
     return rows.map((r) => r.name);
   },
   async logMigration({ name, context }) {

@@ -21,7 +21,10 @@ import { quoteIdent, withTimeout } from './postgres.js';
 // The template is only valid for the PGlite build that made it. (Its package.json is not in
 // its `exports`, so read it from beside the resolved entry point.)
 const PGLITE_VERSION: string = JSON.parse(
-  readFileSync(join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8'),
+  readFileSync(
+    join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json'),
+    'utf8',
+  ),
 ).version;
 
 export interface PgliteHost {
@@ -111,6 +114,11 @@ function pgliteDatabase(pglite: PGlite, schema: string, dataDir: string): Databa
     execute: (text, params) => inSchema((tx) => wrapTx(tx).execute(text, params)),
     transaction: (fn) => inSchema((tx) => fn(wrapTx(tx))),
     exec: (sql) => inSchema((tx) => wrapTx(tx).exec(sql)),
+    channel: (name) => `${name}_${schema}`,
+    async listen(name, onNotify) {
+      const unsubscribe = await pglite.listen(`${name}_${schema}`, () => onNotify());
+      return { close: () => unsubscribe() };
+    },
     async ping(timeoutMs) {
       await withTimeout(pglite.query('SELECT 1'), timeoutMs, 'pglite ping');
     },

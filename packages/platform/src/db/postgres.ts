@@ -30,7 +30,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // An idle client that loses its connection emits 'error' on the pool; without a listener
   // node would crash the process. The next query simply gets a fresh connection.
   pool.on('error', (err) => options.logger?.warn({ err: err.message }, 'idle postgres connection lost'));
-  return postgresDatabase(pool, describeTarget(options.target));
+  return postgresDatabase(
+    pool,
+    describeTarget(options.target),
+    () => new pg.Client(poolConfig(options, options.target.database, 1)),
+  );
 }
 
 function poolConfig(options: PostgresOptions, database: string, max: number): pg.PoolConfig {
@@ -67,7 +71,7 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
-export function postgresDatabase(pool: pg.Pool, description: string): Database {
+export function postgresDatabase(pool: pg.Pool, description: string, newClient: () => pg.Client): Database {
   const base = wrap(pool);
   return {
     kind: 'postgres',
@@ -77,18 +81,28 @@ export function postgresDatabase(pool: pg.Pool, description: string): Database {
     exec: base.exec,
     async transaction(fn) {
       const client = await pool.connect();
+      // A checked-out client has no pool listener: without ours, a connection dropped mid
+      // transaction would be an uncaught 'error' event and take the process down.
+      let broken: Error | undefined;
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken); // a broken connection is destroyed, not returned to the pool
       }
     },
+    channel: (name) => name,
+    listen: (name, onNotify) => listenWithReconnect(newClient, name, onNotify),
     async ping(timeoutMs) {
       await withTimeout(pool.query('SELECT 1'), timeoutMs, 'database ping');
     },
@@ -136,4 +150,49 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * LISTEN on a dedicated connection (a pooled one would be handed to someone else). When the
+ * connection drops it reconnects with back-off and fires onNotify once, because anything
+ * notified meanwhile was lost; pollers keep working without it.
+ */
+async function listenWithReconnect(
+  newClient: () => pg.Client,
+  channel: string,
+  onNotify: () => void,
+): Promise<{ close(): Promise<void> }> {
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let delayMs = 100;
+  const connect = async (): Promise<void> => {
+    const c = newClient();
+    c.on('notification', (msg) => msg.channel === channel && onNotify());
+    c.on('error', () => undefined); // 'end' follows and drives the reconnect
+    c.on('end', schedule);
+    await c.connect();
+    await c.query(`LISTEN ${quoteIdent(channel)}`);
+    client = c;
+    delayMs = 100;
+  };
+  // One pending reconnect at most: a failed connect can also emit 'end'.
+  function schedule(): void {
+    if (closed) return;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(reconnect, delayMs);
+    delayMs = Math.min(delayMs * 2, 5000);
+  }
+  function reconnect(): void {
+    if (closed) return;
+    connect().then(onNotify, schedule);
+  }
+  await connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      await client?.end().catch(() => undefined);
+    },
+  };
 }

@@ -46,7 +46,13 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry): v
     const status = reply.statusCode;
     const route = request.routeOptions.url;
     // Unmatched requests get a fixed placeholder, never the raw path (bounded cardinality).
-    const uri = route ? uriTemplate(route) : status === 404 ? 'NOT_FOUND' : status >= 300 && status < 400 ? 'REDIRECTION' : 'UNKNOWN';
+    const uri = route
+      ? uriTemplate(route)
+      : status === 404
+        ? 'NOT_FOUND'
+        : status >= 300 && status < 400
+          ? 'REDIRECTION'
+          : 'UNKNOWN';
     const exception = errorLabel.get(request) ?? 'none';
     histogram.observe(
       { method: request.method, uri, status: String(status), outcome: outcomeOf(status), exception, error: exception },

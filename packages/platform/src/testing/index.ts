@@ -74,9 +74,27 @@ export async function waitFor<T>(fn: () => Promise<T> | T, { timeoutMs = 10_000,
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+
+/** Deletes every exchange and queue of a namespaced topology on the real broker (test cleanup). */
+export async function deleteAmqpTopology(
+  url: string,
+  topology: import('../messaging/transport.js').Topology,
+): Promise<void> {
+  const { default: amqp } = await import('amqplib');
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of topology.queues) await ch.deleteQueue(q.name);
+    for (const e of topology.exchanges) await ch.deleteExchange(e.name);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}

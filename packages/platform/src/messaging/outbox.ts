@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import { type AnyEvent, assertValidEvent, routingKeyOf } from '@ecom/contracts';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Database, Queryable } from '../db/database.js';
+import type { Headers, OutgoingMessage, Transport } from './transport.js';
+
+/** LISTEN/NOTIFY channel the writer pings on commit and the relay waits on. */
+const OUTBOX_CHANNEL = 'ecom_outbox';
+
+/**
+ * The writing half of the transactional outbox: the event row rides in the caller's
+ * transaction, so it exists if and only if the state change committed. Row id = event_id =
+ * AMQP message_id (spec data-model.md §2 recommendation), so a re-publish after a crash is the
+ * same message and is deduplicated downstream.
+ */
+export interface Outbox {
+  add(tx: Queryable, event: AnyEvent): Promise<void>;
+}
+
+export function createOutbox(db: Database): Outbox {
+  const channel = db.channel(OUTBOX_CHANNEL);
+  return {
+    async add(tx, event) {
+      assertValidEvent(event); // never write an event a consumer would dead-letter
+      await tx.execute(
+        `INSERT INTO outbox_events (id, event_type, routing_key, payload, status, created_at)
+         VALUES ($1, $2, $3, $4, 'PENDING', $5)`,
+        [event.event_id, event.event_type, routingKeyOf(event.event_type), JSON.stringify(event), new Date()],
+      );
+      // Delivered at COMMIT only (and dropped on rollback): wakes the relay at once.
+      await tx.query('SELECT pg_notify($1, $2)', [channel, '']);
+    },
+  };
+}
+
+/**
+ * W3C traceparent derived from the envelope trace_id (spec events.md §7.1): one trace id
+ * from the order's creation through every hop. A fresh random span id, never all zeros.
+ */
+export function traceparentFor(traceId: string | null | undefined): string | undefined {
+  const hex = traceId?.trim().toLowerCase().replaceAll('-', '');
+  if (!hex || !/^[0-9a-f]{32}$/.test(hex) || /^0+$/.test(hex)) return undefined;
+  let span = randomBytes(8).toString('hex');
+  while (/^0+$/.test(span)) span = randomBytes(8).toString('hex');
+  return `00-${hex}-${span}-01`;
+}
+
+/** AMQP properties and headers of spec events.md §7.1, plus x-event-id (recommended). */
+export function eventMessage(
+  exchange: string,
+  row: { id: string; routing_key: string; event_type: string; payload: string },
+): OutgoingMessage {
+  let traceId: string | undefined;
+  try {
+    traceId = (JSON.parse(row.payload) as { trace_id?: string | null }).trace_id?.trim() || undefined;
+  } catch {
+    traceId = undefined; // payloads are validated on write; this is only defence in depth
+  }
+  const headers: Headers = { 'x-event-type': row.event_type, 'x-event-id': row.id };
+  if (traceId) headers['x-trace-id'] = traceId;
+  const traceparent = traceparentFor(traceId);
+  if (traceparent) headers.traceparent = traceparent;
+  return {
+    exchange,
+    routingKey: row.routing_key,
+    body: Buffer.from(row.payload, 'utf8'),
+    messageId: row.id,
+    contentType: 'application/json',
+    contentEncoding: 'UTF-8',
+    headers,
+  };
+}
+
+export interface RelayOptions {
+  db: Database;
+  transport: Transport;
+  logger: Logger;
+  registry: Registry;
+  exchange: string;
+  /** Poll fallback when no NOTIFY arrives (spec default 2000 ms). */
+  pollIntervalMs: number;
+  batchSize: number;
+  /** SENT rows older than this are deleted. */
+  retentionMs: number;
+  /** Back-off for a failing row: min(base × 2^attempts, max). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface OutboxRelay {
+  /** One claim-publish-mark cycle; resolves with the number of rows claimed. */
+  runOnce(): Promise<number>;
+  /** Wake the loop now (tests; the LISTEN handler does this in production). */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+interface OutboxRow {
+  id: string;
+  event_type: string;
+  routing_key: string;
+  payload: string;
+  attempts: number;
+}
+
+/**
+ * The publishing half. Each cycle, in ONE transaction: claim up to `batchSize` due PENDING rows
+ * oldest first with FOR UPDATE SKIP LOCKED (any number of relays may run: each row is claimed
+ * by one), publish them with confirms + mandatory, mark the confirmed ones SENT and give the
+ * failed ones attempts+1, last_error and a back-off. A relay that dies before COMMIT leaves its
+ * rows PENDING: they are published again with the same message_id and deduplicated downstream.
+ */
+export async function startOutboxRelay(opts: RelayOptions): Promise<OutboxRelay> {
+  const { db, transport, logger } = opts;
+  const baseMs = opts.retryBaseMs ?? 1000;
+  const maxMs = opts.retryMaxMs ?? 60_000;
+  const metrics = relayMetrics(opts.registry, db);
+  let stopped = false;
+  let wakeUp: (() => void) | undefined;
+  let pendingWake = false;
+  let lastPurge = 0;
+
+  const runOnce = async (): Promise<number> =>
+    db.transaction(async (tx) => {
+      const rows = await tx.query<OutboxRow>(
+        `SELECT id, event_type, routing_key, payload, attempts FROM outbox_events
+          WHERE status = 'PENDING' AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [opts.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      // One channel publishes in order; confirms are awaited together.
+      const results = await Promise.allSettled(rows.map((r) => transport.publish(eventMessage(opts.exchange, r))));
+      const sent: string[] = [];
+      for (const [i, result] of results.entries()) {
+        const row = rows[i]!;
+        if (result.status === 'fulfilled') {
+          sent.push(row.id);
+          continue;
+        }
+        const error = String((result.reason as Error)?.message ?? result.reason).slice(0, 500);
+        const delay = Math.min(baseMs * 2 ** row.attempts, maxMs);
+        await tx.execute(
+          `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2,
+             next_attempt_at = now() + ($3::int * interval '1 millisecond') WHERE id = $1`,
+          [row.id, error, delay],
+        );
+        metrics.failures.inc();
+        logger.warn(
+          { event_id: row.id, event_type: row.event_type, attempts: row.attempts + 1, error },
+          'outbox publish failed',
+        );
+      }
+      if (sent.length > 0) {
+        await tx.execute(
+          `UPDATE outbox_events SET status = 'SENT', sent_at = now(), last_error = NULL WHERE id = ANY($1::uuid[])`,
+          [sent],
+        );
+        metrics.published.inc(sent.length);
+      }
+      return rows.length;
+    });
+
+  const purge = async () => {
+    if (Date.now() - lastPurge < 60_000) return;
+    lastPurge = Date.now();
+    const { rowCount } = await db.execute(
+      `DELETE FROM outbox_events WHERE id IN (
+         SELECT id FROM outbox_events WHERE status = 'SENT' AND sent_at < now() - ($1::bigint * interval '1 millisecond') LIMIT 1000)`,
+      [opts.retentionMs],
+    );
+    if (rowCount > 0) logger.debug({ rows: rowCount }, 'purged sent outbox rows');
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (pendingWake || stopped) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  const wake = () => {
+    pendingWake = true;
+    wakeUp?.();
+  };
+  const listener = await db.listen(OUTBOX_CHANNEL, wake).catch((err) => {
+    logger.warn({ err: (err as Error).message }, 'outbox LISTEN unavailable; polling only');
+    return undefined;
+  });
+
+  let failures = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      pendingWake = false;
+      try {
+        const claimed = await runOnce();
+        failures = 0;
+        await purge();
+        if (claimed === opts.batchSize) continue; // more may be waiting: no sleep
+      } catch (err) {
+        // The database is unreachable (or similar): back off, never spin.
+        failures++;
+        logger.warn({ err: (err as Error).message, failures }, 'outbox relay cycle failed');
+        await sleep(Math.min(baseMs * 2 ** Math.min(failures, 6), maxMs));
+        continue;
+      }
+      await sleep(opts.pollIntervalMs);
+    }
+  })();
+
+  return {
+    runOnce,
+    wake,
+    async stop() {
+      stopped = true;
+      wakeUp?.();
+      await loop;
+      await listener?.close();
+    },
+  };
+}
+
+function relayMetrics(registry: Registry, db: Database) {
+  // Gauges read the table at scrape time; a failed read keeps the last value (never fails the scrape).
+  let last = { pending: 0, oldestSeconds: 0 };
+  const read = async () => {
+    try {
+      const [row] = await db.query<{ pending: number; oldest: number | null }>(
+        `SELECT count(*)::int AS pending, EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS oldest
+           FROM outbox_events WHERE status = 'PENDING'`,
+      );
+      last = { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ?? 0 };
+    } catch {
+      /* keep the previous values */
+    }
+    return last;
+  };
+  const existing = registry.getSingleMetric('outbox_published_total');
+  if (existing) {
+    return {
+      published: existing as Counter,
+      failures: registry.getSingleMetric('outbox_publish_failures_total') as Counter,
+    };
+  }
+  new Gauge({
+    name: 'outbox_pending_events',
+    help: 'Outbox rows not yet published',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).pending);
+    },
+  });
+  new Gauge({
+    name: 'outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest unpublished outbox row (0 when none)',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).oldestSeconds);
+    },
+  });
+  return {
+    published: new Counter({
+      name: 'outbox_published_total',
+      help: 'Outbox rows published and confirmed',
+      registers: [registry],
+    }),
+    failures: new Counter({
+      name: 'outbox_publish_failures_total',
+      help: 'Outbox publish attempts that failed',
+      registers: [registry],
+    }),
+  };
+}

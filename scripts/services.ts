@@ -1,0 +1,10 @@
+import type { ServiceModule } from '@ecom/platform';
+
+/**
+ * Every service of the platform, by short name, in start order. The list grows as services
+ * land; `npm start` runs all of them unless SERVICES names a subset.
+ */
+export const SERVICES: Record<string, () => Promise<ServiceModule<never>>> = {
+  auth: async () => (await import('@ecom/auth-service')).authService as ServiceModule<never>,
+  catalog: async () => (await import('@ecom/catalog-service')).catalogService as ServiceModule<never>,
+};

@@ -1,0 +1,53 @@
+/**
+ * `npm start`: runs the platform's services in ONE process on their spec ports.
+ * Nothing set → embedded everything (PGlite shared by all services, one schema each).
+ * `SERVICES=auth,catalog` runs a subset. Each dependency switches to the real server when its
+ * variables are set (README "Configuration"). To scale, run one service per process instead:
+ * `SERVICES=catalog npm start` (or the service's own `main.ts`) with the real servers.
+ */
+import { createService, type Service, serviceLogger, stopOnSignals } from '@ecom/platform';
+import { SERVICES } from './services.js';
+
+const started = Date.now();
+const requested = (process.env.SERVICES ?? Object.keys(SERVICES).join(','))
+  .split(',')
+  .map((s) => s.trim().replace(/-service$/, ''))
+  .filter(Boolean);
+const unknown = requested.filter((name) => !SERVICES[name]);
+if (unknown.length > 0) {
+  console.error(`SERVICES: unknown service(s) ${unknown.join(', ')}; known: ${Object.keys(SERVICES).join(', ')}`);
+  process.exit(2);
+}
+
+// SERVER_PORT is per process (the ECS task sets it); with several services in one process each
+// keeps its spec port, so it only applies when exactly one service runs.
+const env = { ...process.env };
+if (requested.length > 1) delete env.SERVER_PORT;
+
+const log = serviceLogger('platform', {
+  level: env.LOG_LEVEL ?? 'info',
+  format: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
+});
+const services: Service<unknown>[] = [];
+try {
+  // One after another: they share the embedded PGlite, and boot logs stay readable.
+  for (const name of requested) {
+    const module = await SERVICES[name]!();
+    const service = await createService(module, { env });
+    services.push(service);
+    await service.listen();
+  }
+} catch (err) {
+  log.fatal({ err }, 'startup failed');
+  await Promise.allSettled(services.map((s) => s.stop()));
+  process.exit(1);
+}
+stopOnSignals(services, log);
+log.info(
+  {
+    services: services.map((s) => s.name),
+    startupMs: Date.now() - started,
+    rssMb: Math.round(process.memoryUsage().rss / 1e6),
+  },
+  'platform ready',
+);
