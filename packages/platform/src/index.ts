@@ -1,3 +1,4 @@
+export * from './auth/index.js';
 export { type CommonConfig, type DatabaseConfig, readCommonConfig, readDatabaseConfig } from './config/common.js';
 export { ConfigError, type Env, EnvReader } from './config/env.js';
 export type { Database, Queryable } from './db/database.js';
@@ -18,6 +19,24 @@ export {
 export { createRegistry, HTTP_BUCKETS_SECONDS, uriTemplate } from './http/metrics.js';
 export { TRACE_ID_MAX_LENGTH, traceIdFrom } from './http/trace-id.js';
 export { serviceLogger } from './logger.js';
+export {
+  type ConsumerDefinition,
+  type EventHandler,
+  type HandlerContext,
+  PermanentError,
+} from './messaging/consumer.js';
+export { type DlqAuditRow, type DlqMessage, discardDlq, dlqAudit, listDlq, replayDlq } from './messaging/dlq.js';
+export * from './messaging/index.js';
+export {
+  createOutbox,
+  eventMessage,
+  type Outbox,
+  type OutboxRelay,
+  startOutboxRelay,
+  traceparentFor,
+} from './messaging/outbox.js';
+export { fallbackTopology, mergeTopologies } from './messaging/pipeline-topology.js';
+export { type MessagingConfig, type MessagingDefinition, readMessagingConfig } from './messaging/runtime.js';
 export {
   type CreateServiceOptions,
   createService,

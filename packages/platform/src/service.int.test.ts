@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import type { InjectOptions } from 'fastify';
 import { fixtureService } from './fixtures/test-service.js';
 import { createService } from './service.js';
 import {
@@ -22,8 +23,7 @@ for (const mode of DB_MODES) {
       svc = await startTestService(fixtureService, mode);
     });
     after(() => svc.close());
-    const inject = (opts: Parameters<TestService<unknown>['service']['app']['inject']>[0]) =>
-      svc.service.app.inject(opts);
+    const inject = (opts: InjectOptions) => svc.service.app.inject(opts);
 
     test('migrations ran in version order (V2 after V1) and are recorded once', async () => {
       await svc.service.deps.db.execute('INSERT INTO items (id, name, price) VALUES (1, $1, 19.9)', ['one']);
@@ -182,6 +182,37 @@ describe('kernel lifecycle', () => {
       assert.equal(a.deps.db.kind, 'postgres');
     } finally {
       await Promise.all([a.stop(), b.stop()]);
+      await dropDatabase(name);
+    }
+  });
+
+  test('a boot that fails halfway closes what it opened (no pool left behind)', async () => {
+    const name = uniqueName('halfway');
+    const admin = new URL(TEST_PG_ADMIN_URL);
+    const broken = {
+      ...fixtureService,
+      name: 'broken-boot',
+      register: () => {
+        throw new Error('register failed');
+      },
+    };
+    await assert.rejects(
+      createService(broken, {
+        env: {
+          FIXTURE_DB_URL: `postgres://${admin.username || 'postgres'}@${admin.host}/${name}`,
+          LOG_LEVEL: 'silent',
+        },
+      }),
+      /register failed/,
+    );
+    const pg = (await import('pg')).default;
+    const client = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      assert.equal(rows[0].n, 0, 'every connection of the failed boot was closed');
+    } finally {
+      await client.end();
       await dropDatabase(name);
     }
   });

@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { createBearerVerifierFromConfig, readBearerConfig } from './auth/config.js';
 import { type CommonConfig, readCommonConfig, readDatabaseConfig } from './config/common.js';
 import { type Env, EnvReader } from './config/env.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
-import { acquirePgliteHost, type PgliteHost } from './db/pglite.js';
+import { acquirePgliteHost } from './db/pglite.js';
 import { openPostgres } from './db/postgres.js';
 import type { HealthIndicator } from './health.js';
 import { registerActuator } from './http/actuator.js';
@@ -14,6 +15,7 @@ import { buildHttpApp, type HttpApp } from './http/app.js';
 import { createRegistry } from './http/metrics.js';
 import { gitCommit } from './info.js';
 import { serviceLogger } from './logger.js';
+import { registerDlqRoutes } from './messaging/dlq-routes.js';
 import type { Outbox } from './messaging/outbox.js';
 import {
   createMessagingRuntime,
@@ -91,74 +93,22 @@ export async function createService<C>(
   const logger = serviceLogger(module.name, { level: common.logLevel, format: common.logFormat });
   const registry = createRegistry(module.name);
   const indicators: HealthIndicator[] = [];
-  const closers: (() => Promise<void> | void)[] = [];
   const modes: Record<string, string> = {};
   let ready = false;
+  // Everything opened is closed in reverse order — at shutdown, and also when boot fails halfway
+  // (a bad key file or a refused topology must not leave a pool or a connection behind).
+  const resources: (() => Promise<void> | void)[] = [];
+  const unwind = async () => {
+    for (const close of resources.splice(0).reverse()) {
+      await Promise.resolve()
+        .then(close)
+        .catch((err) => logger.warn({ err }, 'close failed'));
+    }
+  };
 
   let db: Database | undefined;
-  let pgliteHost: PgliteHost | undefined;
-  if (module.database) {
-    const dbConfig = readDatabaseConfig(env, module.database.envPrefix, common.dataDir);
-    if (dbConfig.mode === 'postgres') {
-      db = await openPostgres({
-        target: dbConfig.target,
-        maxConnections: dbConfig.maxConnections,
-        applicationName: module.name,
-        logger,
-      });
-    } else {
-      pgliteHost = await acquirePgliteHost(dbConfig.dataDir ? join(dbConfig.dataDir, 'pglite') : undefined);
-      db = await pgliteHost.database(options.schema ?? module.database.schema);
-    }
-    modes.database = `${db.kind} (${db.description})`;
-    const database = db;
-    indicators.push({ name: 'db', critical: true, mode: db.kind, check: () => database.ping(common.healthTimeoutMs) });
-    await migrate(
-      db,
-      [
-        ...(module.messaging ? [{ dir: MESSAGING_MIGRATIONS, prefix: 'platform/' }] : []),
-        { dir: module.database.migrationsDir },
-      ],
-      logger,
-    );
-  }
-
   let messaging: MessagingRuntime | undefined;
-  if (module.messaging) {
-    if (!db) throw new Error(`${module.name}: messaging needs a database (outbox, consumed_messages)`);
-    messaging = await createMessagingRuntime({
-      name: module.name,
-      definition: module.messaging,
-      config: readMessagingConfig(env),
-      db,
-      logger,
-      registry,
-    });
-    indicators.push(messaging.indicator);
-    modes.broker = messaging.mode;
-  }
-
-  const app = await buildHttpApp({
-    serviceName: module.name,
-    version: module.version,
-    description: module.description,
-    logger,
-    registry,
-    bodyLimitBytes: common.bodyLimitBytes,
-  });
-  registerActuator(app, {
-    registry,
-    indicators: () => indicators,
-    isReady: () => ready,
-    healthTimeoutMs: common.healthTimeoutMs,
-    info: () => ({
-      app: { name: module.name, description: module.description },
-      build: { name: module.name, version: module.version },
-      ...(gitCommit(env.env) ? { git: { commit: gitCommit(env.env) } } : {}),
-      dependencies: modes,
-    }),
-  });
-
+  let app: HttpApp | undefined;
   const deps: ServiceDeps<C> = {
     config,
     common,
@@ -181,20 +131,109 @@ export async function createService<C>(
       indicators.push(i);
       modes[i.name] = i.mode;
     },
-    onClose: (fn) => closers.push(fn),
+    onClose: (fn) => resources.push(fn),
   };
-  await module.register(app, deps);
-  await app.ready();
-  await messaging?.start();
+
+  try {
+    if (module.database) {
+      const dbConfig = readDatabaseConfig(env, module.database.envPrefix, common.dataDir);
+      if (dbConfig.mode === 'postgres') {
+        db = await openPostgres({
+          target: dbConfig.target,
+          maxConnections: dbConfig.maxConnections,
+          applicationName: module.name,
+          logger,
+        });
+        const pool = db;
+        resources.push(() => pool.close());
+      } else {
+        const host = await acquirePgliteHost(dbConfig.dataDir ? join(dbConfig.dataDir, 'pglite') : undefined);
+        resources.push(() => host.release());
+        db = await host.database(options.schema ?? module.database.schema);
+      }
+      modes.database = `${db.kind} (${db.description})`;
+      const database = db;
+      indicators.push({
+        name: 'db',
+        critical: true,
+        mode: db.kind,
+        check: () => database.ping(common.healthTimeoutMs),
+      });
+      await migrate(
+        db,
+        [
+          ...(module.messaging ? [{ dir: MESSAGING_MIGRATIONS, prefix: 'platform/' }] : []),
+          { dir: module.database.migrationsDir },
+        ],
+        logger,
+      );
+    }
+
+    if (module.messaging) {
+      if (!db) throw new Error(`${module.name}: messaging needs a database (outbox, consumed_messages)`);
+      messaging = await createMessagingRuntime({
+        name: module.name,
+        definition: module.messaging,
+        config: readMessagingConfig(env),
+        db,
+        logger,
+        registry,
+      });
+      const runtime = messaging;
+      resources.push(() => runtime.stop());
+      indicators.push(messaging.indicator);
+      modes.broker = messaging.mode;
+    }
+
+    app = await buildHttpApp({
+      serviceName: module.name,
+      version: module.version,
+      description: module.description,
+      logger,
+      registry,
+      bodyLimitBytes: common.bodyLimitBytes,
+    });
+    registerActuator(app, {
+      registry,
+      indicators: () => indicators,
+      isReady: () => ready,
+      healthTimeoutMs: common.healthTimeoutMs,
+      info: () => ({
+        app: { name: module.name, description: module.description },
+        build: { name: module.name, version: module.version },
+        ...(gitCommit(env.env) ? { git: { commit: gitCommit(env.env) } } : {}),
+        dependencies: modes,
+      }),
+    });
+
+    await module.register(app, deps);
+    if (messaging && module.messaging && module.messaging.consumers.length > 0) {
+      const { verifier } = createBearerVerifierFromConfig(readBearerConfig(env), { logger });
+      registerDlqRoutes(app, {
+        transport: messaging.transport,
+        db: deps.db,
+        queues: messaging.dlqQueues,
+        verifier,
+        adminRole: env.string('AUTH_REQUIRED_ADMIN_ROLE', 'admin'),
+      });
+    }
+    await app.ready();
+    await messaging?.start();
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await unwind();
+    throw err;
+  }
+  const http = app;
   ready = true; // started; traffic reaches it once listen() binds (or through inject() in tests)
 
   let stopping: Promise<void> | undefined;
   return {
     name: module.name,
-    app,
+    app: http,
     deps,
     async listen() {
-      const address = await app.listen({ port: common.port, host: common.host });
+      const address = await http.listen({ port: common.port, host: common.host });
       logger.info({ address, dependencies: modes }, `${module.name} ready`);
       return address.replace('0.0.0.0', '127.0.0.1');
     },
@@ -202,22 +241,17 @@ export async function createService<C>(
       stopping ??= (async () => {
         ready = false; // readiness answers 503 from here on
         if (common.shutdownDrainDelayMs > 0) await sleep(common.shutdownDrainDelayMs);
-        const hardStop = setTimeout(() => app.server.closeAllConnections(), common.shutdownTimeoutMs);
+        const hardStop = setTimeout(() => http.server.closeAllConnections(), common.shutdownTimeoutMs);
         // server.close() drops the sockets that are idle NOW; a keep-alive socket whose request
         // finishes later would linger until its timeout, so keep sweeping until close resolves.
-        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+        const sweep = setInterval(() => http.server.closeIdleConnections(), 50);
         try {
-          await app.close(); // waits for in-flight requests
+          await http.close(); // waits for in-flight requests
         } finally {
           clearTimeout(hardStop);
           clearInterval(sweep);
         }
-        await messaging?.stop();
-        for (const close of closers.reverse()) {
-          await Promise.resolve(close()).catch((err) => logger.warn({ err }, 'close hook failed'));
-        }
-        await db?.close();
-        await pgliteHost?.release();
+        await unwind(); // close hooks, then consumers and relays, then storage
         logger.info(`${module.name} stopped`);
       })();
       return stopping;

@@ -1,10 +1,10 @@
 import { fork } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { templateDir, templateExists } from '../../scripts/pglite-template.mjs';
 import { type Database, type Queryable, TYPE_OIDS } from './database.js';
 import { quoteIdent, withTimeout } from './postgres.js';
 
@@ -12,20 +12,14 @@ import { quoteIdent, withTimeout } from './postgres.js';
  * Embedded PostgreSQL (PGlite, real Postgres compiled to WASM) for the zero-setup default.
  *
  * Cost model (stack.md, measured here): a fresh initdb grows the WASM heap to ~750 MB that is
- * never returned, while opening an existing data directory costs ~270 MB and <1 s. So the
- * initdb runs ONCE per machine in a short-lived child process that writes a template data
- * directory; every embedded start then copies the template and opens the copy. One instance
- * serves the whole process: each service gets its own schema, never its own instance.
+ * never returned and takes 4–7 s, while opening an existing data directory costs ~270 MB and
+ * under a second. So initdb runs ONCE per install into a template data directory (see
+ * scripts/pglite-template.mjs); every embedded start copies the template and opens the copy.
+ * One instance serves the whole process: each service gets its own schema, never its own instance.
  */
 
-// The template is only valid for the PGlite build that made it. (Its package.json is not in
-// its `exports`, so read it from beside the resolved entry point.)
-const PGLITE_VERSION: string = JSON.parse(
-  readFileSync(
-    join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json'),
-    'utf8',
-  ),
-).version;
+// Same relative path from src/db and dist/db.
+const TEMPLATE_SCRIPT = fileURLToPath(new URL('../../scripts/pglite-template.mjs', import.meta.url));
 
 export interface PgliteHost {
   readonly pglite: PGlite;
@@ -127,33 +121,22 @@ function pgliteDatabase(pglite: PGlite, schema: string, dataDir: string): Databa
   };
 }
 
-/** Where the initdb'd template lives; shared by every process of this user and PGlite version. */
-export function templateDir(): string {
-  const root = process.env.PGLITE_TEMPLATE_DIR ?? join(tmpdir(), 'ecom-pglite-template');
-  return join(root, PGLITE_VERSION);
-}
-
+/**
+ * The template is built by scripts/pglite-template.mjs — at `npm ci` (postinstall) or, if it is
+ * missing, here in a short-lived child process so that initdb's heap dies with the child.
+ */
 async function ensureTemplate(): Promise<string> {
   const dir = templateDir();
-  if (existsSync(join(dir, 'PG_VERSION'))) return dir;
-  const staging = `${dir}.staging-${process.pid}-${Date.now()}`;
-  mkdirSync(staging, { recursive: true });
-  const child = join(
-    fileURLToPath(new URL('.', import.meta.url)),
-    import.meta.url.endsWith('.ts') ? 'pglite-initdb.ts' : 'pglite-initdb.js',
-  );
+  if (templateExists(dir)) return dir;
   await new Promise<void>((resolve, reject) => {
-    // execArgv carries --import tsx / --conditions when running from source.
-    const proc = fork(child, [staging], { stdio: 'inherit', execArgv: process.execArgv });
+    const proc = fork(TEMPLATE_SCRIPT, [], {
+      stdio: 'inherit',
+      execArgv: [],
+      env: { ...process.env, ECOM_TEMPLATE_QUIET: '1', ECOM_TEMPLATE_STRICT: '1' },
+    });
     proc.on('error', reject);
     proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pglite initdb exited with ${code}`))));
   });
-  try {
-    renameSync(staging, dir);
-  } catch (err) {
-    // Another process finished first (tests start several at once): use theirs.
-    rmSync(staging, { recursive: true, force: true });
-    if (!existsSync(join(dir, 'PG_VERSION'))) throw err;
-  }
+  if (!templateExists(dir)) throw new Error(`pglite template missing at ${dir} after initdb`);
   return dir;
 }

@@ -78,6 +78,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
       openapi: '3.1.0',
       info: { title: opts.serviceName, version: opts.version, description: opts.description },
       servers: [],
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/swagger-ui' });
@@ -108,7 +109,7 @@ interface AjvIssue {
 }
 
 function fieldErrors(issues: readonly AjvIssue[], context: string | undefined): FieldError[] {
-  return issues.map((i) => {
+  const all = issues.map((i) => {
     const path = i.instancePath
       .split('/')
       .slice(1)
@@ -123,8 +124,14 @@ function fieldErrors(issues: readonly AjvIssue[], context: string | undefined): 
         : i.keyword === 'required'
           ? 'is required'
           : (i.message ?? 'is invalid');
-    return { field: context && context !== 'body' ? `${context}.${field}` : field, message };
+    return { field: context && context !== 'body' ? `${context}.${field}` : field, message, keyword: i.keyword };
   });
+  // A nullable field (`anyOf [T, null]`) fails every branch: keep what was wrong with T, not
+  // "must be null" and "must match a schema in anyOf".
+  const noise = (e: { keyword: string; message: string }) => e.keyword === 'anyOf' || e.message === 'must be null';
+  return all
+    .filter((e) => !noise(e) || all.every((o) => o.field !== e.field || noise(o)))
+    .map(({ field, message }) => ({ field, message }));
 }
 
 function installErrorHandling(app: HttpApp): void {

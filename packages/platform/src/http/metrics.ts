@@ -42,12 +42,22 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry): v
     buckets: HTTP_BUCKETS_SECONDS,
     registers: [registry],
   });
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  // Route templates are few and fixed: convert each once, not per request.
+  const templates = new Map<string, string>();
+  const templateOf = (route: string) => {
+    let t = templates.get(route);
+    if (t === undefined) {
+      t = uriTemplate(route);
+      templates.set(route, t);
+    }
+    return t;
+  };
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const status = reply.statusCode;
     const route = request.routeOptions.url;
     // Unmatched requests get a fixed placeholder, never the raw path (bounded cardinality).
     const uri = route
-      ? uriTemplate(route)
+      ? templateOf(route)
       : status === 404
         ? 'NOT_FOUND'
         : status >= 300 && status < 400
@@ -58,5 +68,6 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry): v
       { method: request.method, uri, status: String(status), outcome: outcomeOf(status), exception, error: exception },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 }

@@ -24,6 +24,12 @@ export interface HandlerContext {
   emit<T extends EventType>(type: T, data: EventData<T>): Promise<void>;
   messageId: string;
   logger: Logger;
+  /**
+   * Runs `fn` after the transaction has COMMITTED (never after a rollback or for a duplicate),
+   * before the ack: for side effects that must not see uncommitted state, such as cache
+   * invalidation. A failing `fn` is logged; it does not undo or retry the message.
+   */
+  afterCommit(fn: () => Promise<void> | void): void;
 }
 
 /** A business handler: a plain function of the event and the transaction. It never sees a channel. */
@@ -110,8 +116,10 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
       event_type: event.event_type,
       queue: queues.specQueue,
     });
+    const committed: (() => Promise<void> | void)[] = [];
     try {
       const result = await db.transaction(async (tx) => {
+        committed.length = 0;
         const inserted = await tx.query(
           `INSERT INTO consumed_messages (id, message_id, consumer, processed_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (message_id, consumer) DO NOTHING RETURNING id`,
@@ -123,11 +131,17 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
           messageId,
           logger: log,
           emit: async (type, data) => outbox.add(tx, createEvent(type, data, reactionContext(event))),
+          afterCommit: (fn) => committed.push(fn),
         };
         await def.handle(event as never, ctx);
         return 'handled' as const;
       });
       outageSince = null;
+      for (const fn of committed) {
+        await Promise.resolve()
+          .then(fn)
+          .catch((err) => log.warn({ err: (err as Error).message }, 'after-commit hook failed'));
+      }
       count(result);
       if (result === 'duplicate') log.debug('duplicate delivery acknowledged');
       return { kind: 'ack' };

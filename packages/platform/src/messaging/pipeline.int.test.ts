@@ -15,9 +15,11 @@ import {
   type DbMode,
   deleteAmqpTopology,
   startTcpProxy,
+  startTestIssuer,
   startTestService,
   TEST_AMQP_URL,
   TEST_PG_ADMIN_URL,
+  type TestIssuer,
   type TestService,
   uniqueName,
   waitFor,
@@ -45,8 +47,10 @@ for (const mode of DB_MODES) {
     /** Everything the consumer emitted, seen on a probe queue bound like payment's. */
     const emitted: Delivery[] = [];
 
+    let issuer: TestIssuer;
     before(async () => {
-      svc = await startService(mode, ns);
+      issuer = await startTestIssuer();
+      svc = await startService(mode, ns, { AUTH_JWKS_URI: issuer.jwksUri });
       service = svc.service;
       db = service.deps.db;
       transport = service.deps.transport;
@@ -67,6 +71,7 @@ for (const mode of DB_MODES) {
 
     after(async () => {
       await svc.close();
+      await issuer.close();
       if (mode === 'postgres') await deleteAmqpTopology(TEST_AMQP_URL, topologyOf(ns));
     });
 
@@ -119,7 +124,7 @@ for (const mode of DB_MODES) {
       assert.equal(out!.headers['x-trace-id'], event.trace_id);
       assert.match(
         String(out!.headers.traceparent),
-        new RegExp(`^00-${event.trace_id.replaceAll('-', '')}-[0-9a-f]{16}-01$`),
+        new RegExp(`^00-${event.trace_id!.replaceAll('-', '')}-[0-9a-f]{16}-01$`),
       );
       const [row] = await db.query<{ status: string; sent_at: Date | null }>(
         'SELECT status, sent_at FROM outbox_events WHERE id = $1',
@@ -249,6 +254,61 @@ for (const mode of DB_MODES) {
         [discardRow.action, discardRow.actor, discardRow.reason],
         ['DISCARDED', 'ops-2', 'garbage from a test'],
       );
+    });
+
+    test('the DLQ admin endpoints: 401 without a token, 403 without the admin role, then list, replay and audit', async () => {
+      const app = service.app;
+      const event = orderCreated();
+      behaviours.set(event.data.order_id, { permanent: true });
+      await publish(event, event.event_id);
+      await waitFor(async () => (await listDlq(transport, DLQ, 50)).some((m) => m.messageId === event.event_id));
+      const url = `/admin/dlq/${MAIN}.dlq/messages`;
+      const none = await app.inject({ method: 'GET', url });
+      assert.equal(none.statusCode, 401);
+      assert.equal(none.headers['www-authenticate'], 'Bearer');
+      const buyer = { authorization: `Bearer ${await issuer.token('u1', ['buyer'])}` };
+      assert.equal((await app.inject({ method: 'GET', url, headers: buyer })).statusCode, 403);
+      const admin = { authorization: `Bearer ${await issuer.token('ops-admin', ['admin'])}` };
+      const overview = await app.inject({ method: 'GET', url: '/admin/dlq', headers: admin });
+      assert.equal(overview.statusCode, 200);
+      assert.ok(
+        overview.json().queues.some((x: { queue: string; depth: number }) => x.queue === `${MAIN}.dlq` && x.depth >= 1),
+      );
+      const listed = await app.inject({ method: 'GET', url, headers: admin });
+      assert.equal(listed.statusCode, 200);
+      const mine = listed.json().find((m: { messageId: string }) => m.messageId === event.event_id);
+      assert.match(mine.reason, /^PERMANENT:/);
+      assert.equal(
+        (await app.inject({ method: 'GET', url: '/admin/dlq/q.unknown.dlq/messages', headers: admin })).statusCode,
+        404,
+      );
+      behaviours.delete(event.data.order_id);
+      const replay = await app.inject({
+        method: 'POST',
+        url: `/admin/dlq/${MAIN}.dlq/replay`,
+        headers: admin,
+        payload: { messageId: event.event_id, reason: 'handler fixed' },
+      });
+      assert.equal(replay.statusCode, 200);
+      assert.deepEqual(replay.json(), { replayed: 1 });
+      await waitFor(async () => (await effects(event.data.order_id)) === 1);
+      const missing = await app.inject({
+        method: 'POST',
+        url: `/admin/dlq/${MAIN}.dlq/discard`,
+        headers: admin,
+        payload: { messageId: randomUUID(), reason: 'nothing' },
+      });
+      assert.equal(missing.statusCode, 404);
+      const blankReason = await app.inject({
+        method: 'POST',
+        url: `/admin/dlq/${MAIN}.dlq/discard`,
+        headers: admin,
+        payload: { messageId: event.event_id, reason: '  ' },
+      });
+      assert.equal(blankReason.statusCode, 400);
+      const audit = await app.inject({ method: 'GET', url: '/admin/dlq/audit?limit=5', headers: admin });
+      const row = audit.json().find((a: { messageId: string }) => a.messageId === event.event_id);
+      assert.deepEqual([row.action, row.actor, row.reason], ['REPLAYED', 'ops-admin', 'handler fixed']);
     });
 
     test('the relay crashing between publish and mark re-publishes with the same message_id; the consumer applies it once', async () => {

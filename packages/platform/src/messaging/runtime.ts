@@ -90,6 +90,8 @@ export interface MessagingRuntime {
   relays: OutboxRelay[];
   indicator: HealthIndicator;
   mode: string;
+  /** Spec name → real name of the DLQ of every queue this service consumes. */
+  dlqQueues: Record<string, string>;
   /** Starts relays and consumers (after the HTTP app is built). */
   start(): Promise<void>;
   /** Consumers first (in-flight handlers finish), then relays, then the connection. */
@@ -118,12 +120,19 @@ export async function createMessagingRuntime(opts: {
     ),
   );
   const outbox = createOutbox(db);
+  const dlqQueues: Record<string, string> = {};
+  for (const def of definition.consumers) {
+    const q = queues[def.queue];
+    if (!q) throw new Error(`${def.queue} is not a consumed queue of the topology`);
+    dlqQueues[`${def.queue}.dlq`] = q.dlq?.queue ?? `${q.queue}.dlq`;
+  }
   const relays: OutboxRelay[] = [];
   const subscriptions: Subscription[] = [];
   return {
     transport,
     outbox,
     relays,
+    dlqQueues,
     mode: transport.kind === 'amqp' ? `amqp (${redact(config.amqpUrl!)})` : 'in-process',
     indicator: {
       name: 'rabbit',

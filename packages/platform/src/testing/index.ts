@@ -64,13 +64,16 @@ export async function dropDatabase(name: string): Promise<void> {
 }
 
 /** Polls until fn returns a truthy value or the deadline passes (then throws with the last error). */
-export async function waitFor<T>(fn: () => Promise<T> | T, { timeoutMs = 10_000, intervalMs = 50 } = {}): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  { timeoutMs = 10_000, intervalMs = 50 } = {},
+): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as Exclude<T, undefined | null | false | 0 | ''>;
     } catch (err) {
       last = err;
     }
@@ -98,3 +101,4 @@ export async function deleteAmqpTopology(
     await conn.close();
   }
 }
+export { startTestIssuer, type TestIssuer } from './token-issuer.js';

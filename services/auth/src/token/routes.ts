@@ -1,0 +1,44 @@
+import type { HttpApp } from '@ecom/platform';
+import type { KeyRing } from '../keys/key-ring.js';
+import { ErrorResponse } from '../schemas.js';
+import { decideClaims } from './claims.js';
+import { TokenRequest, TokenResponse } from './schema.js';
+import { signToken } from './sign.js';
+
+export interface TokenRouteDeps {
+  keys: KeyRing;
+  issuer: string;
+  defaultTtlSeconds: number;
+  clock: () => Date;
+}
+
+export function registerTokenRoute(app: HttpApp, deps: TokenRouteDeps): void {
+  app.post(
+    '/api/auth/token',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Issue an RS256 access token (mock identity provider: no authentication)',
+        body: TokenRequest,
+        response: { 200: TokenResponse, 400: ErrorResponse, 415: ErrorResponse },
+      },
+    },
+    async (request): Promise<TokenResponse> => {
+      const { current } = deps.keys;
+      const claims = decideClaims(request.body, {
+        now: deps.clock(),
+        issuer: deps.issuer,
+        kid: current.kid,
+        defaultTtlSeconds: deps.defaultTtlSeconds,
+      });
+      // 200, not 201: nothing is created that could be fetched again (the original's status).
+      return {
+        accessToken: await signToken(claims.header, claims.payload, current.privateKey),
+        tokenType: 'Bearer',
+        expiresAt: claims.expiresAt.toISOString(),
+        userId: claims.payload.sub,
+        roles: claims.payload.roles,
+      };
+    },
+  );
+}
