@@ -7,4 +7,5 @@ import type { ServiceModule } from '@ecom/platform';
 export const SERVICES: Record<string, () => Promise<ServiceModule<never>>> = {
   auth: async () => (await import('@ecom/auth-service')).authService as ServiceModule<never>,
   catalog: async () => (await import('@ecom/catalog-service')).catalogService as ServiceModule<never>,
+  inventory: async () => (await import('@ecom/inventory-service')).createInventoryService() as ServiceModule<never>,
 };

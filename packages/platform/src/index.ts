@@ -1,4 +1,5 @@
 export * from './auth/index.js';
+export * from './cache/index.js';
 export { type CommonConfig, type DatabaseConfig, readCommonConfig, readDatabaseConfig } from './config/common.js';
 export { ConfigError, type Env, EnvReader } from './config/env.js';
 export type { Database, Queryable } from './db/database.js';

@@ -15,6 +15,7 @@ import { buildHttpApp, type HttpApp } from './http/app.js';
 import { createRegistry } from './http/metrics.js';
 import { gitCommit } from './info.js';
 import { serviceLogger } from './logger.js';
+import type { ConsumerDefinition } from './messaging/consumer.js';
 import { registerDlqRoutes } from './messaging/dlq-routes.js';
 import type { Outbox } from './messaging/outbox.js';
 import {
@@ -57,6 +58,11 @@ export interface ServiceDeps<C> {
   outbox: Outbox;
   /** The broker port; only for modules that declare `messaging`. */
   transport: Transport;
+  /**
+   * Adds a consumer whose handler needs something register() creates (a cache, a client).
+   * Static consumers can be listed in `messaging.consumers` instead.
+   */
+  addConsumer(def: ConsumerDefinition): void;
   addHealthIndicator(indicator: HealthIndicator): void;
   /** Runs at shutdown after HTTP has drained, in reverse order of registration. */
   onClose(fn: () => Promise<void> | void): void;
@@ -126,6 +132,10 @@ export async function createService<C>(
     get transport(): Transport {
       if (!messaging) throw new Error(`${module.name} declares no messaging`);
       return messaging.transport;
+    },
+    addConsumer: (def) => {
+      if (!messaging) throw new Error(`${module.name} declares no messaging`);
+      messaging.addConsumer(def);
     },
     addHealthIndicator: (i) => {
       indicators.push(i);
@@ -207,12 +217,12 @@ export async function createService<C>(
     });
 
     await module.register(app, deps);
-    if (messaging && module.messaging && module.messaging.consumers.length > 0) {
+    if (messaging?.hasConsumers()) {
       const { verifier } = createBearerVerifierFromConfig(readBearerConfig(env), { logger });
       registerDlqRoutes(app, {
         transport: messaging.transport,
         db: deps.db,
-        queues: messaging.dlqQueues,
+        queues: messaging.dlqQueues(),
         verifier,
         adminRole: env.string('AUTH_REQUIRED_ADMIN_ROLE', 'admin'),
       });

@@ -90,8 +90,11 @@ export interface MessagingRuntime {
   relays: OutboxRelay[];
   indicator: HealthIndicator;
   mode: string;
+  /** Adds a consumer built at register() time (it may need what register() created). */
+  addConsumer(def: ConsumerDefinition): void;
   /** Spec name → real name of the DLQ of every queue this service consumes. */
-  dlqQueues: Record<string, string>;
+  dlqQueues(): Record<string, string>;
+  hasConsumers(): boolean;
   /** Starts relays and consumers (after the HTTP app is built). */
   start(): Promise<void>;
   /** Consumers first (in-flight handlers finish), then relays, then the connection. */
@@ -120,19 +123,32 @@ export async function createMessagingRuntime(opts: {
     ),
   );
   const outbox = createOutbox(db);
-  const dlqQueues: Record<string, string> = {};
-  for (const def of definition.consumers) {
+  const consumers = [...definition.consumers];
+  const queuesOf = (def: ConsumerDefinition) => {
     const q = queues[def.queue];
     if (!q) throw new Error(`${def.queue} is not a consumed queue of the topology`);
-    dlqQueues[`${def.queue}.dlq`] = q.dlq?.queue ?? `${q.queue}.dlq`;
-  }
+    return q;
+  };
+  consumers.forEach(queuesOf); // fail at boot on a typo, not at start()
   const relays: OutboxRelay[] = [];
   const subscriptions: Subscription[] = [];
   return {
     transport,
     outbox,
     relays,
-    dlqQueues,
+    addConsumer(def) {
+      queuesOf(def);
+      consumers.push(def);
+    },
+    dlqQueues() {
+      const out: Record<string, string> = {};
+      for (const def of consumers) {
+        const q = queuesOf(def);
+        out[`${def.queue}.dlq`] = q.dlq?.queue ?? `${q.queue}.dlq`;
+      }
+      return out;
+    },
+    hasConsumers: () => consumers.length > 0,
     mode: transport.kind === 'amqp' ? `amqp (${redact(config.amqpUrl!)})` : 'in-process',
     indicator: {
       name: 'rabbit',
@@ -159,9 +175,8 @@ export async function createMessagingRuntime(opts: {
           );
         }
       }
-      for (const def of definition.consumers) {
-        const q = queues[def.queue];
-        if (!q) throw new Error(`${def.queue} is not a consumed queue of the topology`);
+      for (const def of consumers) {
+        const q = queuesOf(def);
         subscriptions.push(
           await startConsumer({
             definition: def,

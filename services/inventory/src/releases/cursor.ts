@@ -1,0 +1,30 @@
+import { isUuid } from '../shared/schemas.js';
+
+/** Where a keyset page ends: the last item's createdAt (epoch ms, exact: stored at ms precision) and id. */
+export interface CursorPosition {
+  createdAtMillis: number;
+  id: string;
+}
+
+/** base64url without padding of `<createdAtEpochMillis>:<releaseId>` (http-api.md §3.5). */
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(`${position.createdAtMillis}:${position.id}`, 'utf8').toString('base64url');
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
+const MAX_DATE_MS = 8.64e15;
+
+/** undefined when the cursor is malformed (→ 400): bad alphabet, not two parts, bad millis or id. */
+export function decodeCursor(cursor: string): CursorPosition | undefined {
+  if (!BASE64URL.test(cursor)) return undefined;
+  const body = cursor.replace(/=+$/, '');
+  if (body.length % 4 === 1) return undefined; // no base64 text has this length
+  const text = Buffer.from(body, 'base64url').toString('utf8');
+  const parts = text.split(':');
+  if (parts.length !== 2) return undefined;
+  const [millisText, id] = parts as [string, string];
+  if (!/^-?\d{1,16}$/.test(millisText) || !isUuid(id)) return undefined;
+  const createdAtMillis = Number(millisText);
+  if (Math.abs(createdAtMillis) > MAX_DATE_MS) return undefined;
+  return { createdAtMillis, id: id.toLowerCase() };
+}
