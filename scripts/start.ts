@@ -20,9 +20,15 @@ if (unknown.length > 0) {
 }
 
 // SERVER_PORT is per process (the ECS task sets it); with several services in one process each
-// keeps its spec port, so it only applies when exactly one service runs.
+// keeps its spec port, so it only applies when exactly one service runs. PORT_OFFSET shifts
+// every spec port (a second stack beside a running one, or a test).
 const env = { ...process.env };
 if (requested.length > 1) delete env.SERVER_PORT;
+const portOffset = Number(env.PORT_OFFSET ?? 0);
+if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 50_000) {
+  console.error(`PORT_OFFSET: must be an integer from 0 to 50000, got "${env.PORT_OFFSET}"`);
+  process.exit(2);
+}
 
 const log = serviceLogger('platform', {
   level: env.LOG_LEVEL ?? 'info',
@@ -33,7 +39,8 @@ try {
   // One after another: they share the embedded PGlite, and boot logs stay readable.
   for (const name of requested) {
     const module = await SERVICES[name]!();
-    const service = await createService(module, { env });
+    const serviceEnv = portOffset > 0 ? { ...env, SERVER_PORT: String(module.defaultPort + portOffset) } : env;
+    const service = await createService(module, { env: serviceEnv });
     services.push(service);
     await service.listen();
   }

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DB_MODES, startTestService, type TestService } from '@ecom/platform/testing';
+import {
+  DB_MODES,
+  dropDatabase,
+  startTcpProxy,
+  startTestService,
+  TEST_PG_ADMIN_URL,
+  type TestService,
+  uniqueName,
+  waitFor,
+} from '@ecom/platform/testing';
 import { catalogService } from './app.js';
 
 const ISO_MILLIS_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -180,3 +189,37 @@ for (const mode of DB_MODES) {
     });
   });
 }
+
+describe('catalog-service readiness follows its PostgreSQL', () => {
+  test('DOWN while the database is unreachable (through a proxy the test cuts), UP again when it returns', async () => {
+    const admin = new URL(TEST_PG_ADMIN_URL);
+    const proxy = await startTcpProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
+    const dbName = uniqueName('catalog_ready');
+    const svc = await startTestService(catalogService, 'postgres', {
+      env: {
+        CATALOG_DB_URL: `jdbc:postgresql://127.0.0.1:${proxy.port}/${dbName}`,
+        CATALOG_DB_USER: admin.username || 'postgres',
+        HEALTH_CHECK_TIMEOUT_MS: '500',
+      },
+    });
+    const app = svc.service.app;
+    const readiness = async () => (await app.inject({ method: 'GET', url: '/actuator/health/readiness' })).statusCode;
+    try {
+      assert.equal(await readiness(), 200);
+      proxy.cut();
+      assert.equal(await readiness(), 503);
+      const read = await app.inject({ method: 'GET', url: '/api/catalog/products/ANY' });
+      assert.equal(read.statusCode, 503, 'a request needing the database is refused as unavailable while it is gone');
+      assert.equal(read.headers['retry-after'], '1');
+      assert.doesNotMatch(read.body, /ECONNRESET|Connection terminated|at .*\.ts/, 'without internal detail');
+      proxy.restore();
+      await waitFor(async () => (await readiness()) === 200, { timeoutMs: 10_000 });
+      assert.equal((await app.inject({ method: 'GET', url: '/api/catalog/products/ANY' })).statusCode, 404);
+    } finally {
+      proxy.restore();
+      await svc.service.stop();
+      await proxy.close();
+      await dropDatabase(dbName);
+    }
+  });
+});

@@ -15,6 +15,7 @@ import Fastify, {
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, errorBody, type FieldError, pathOf } from './errors.js';
 import { markRequestError, registerHttpMetrics } from './metrics.js';
 import { traceIdFrom } from './trace-id.js';
@@ -176,6 +177,14 @@ function installErrorHandling(app: HttpApp): void {
     if (status >= 400 && status < 500) {
       // Framework 4xx (bad JSON 400, 413, 415, …): their messages describe the request, not us.
       return reply.code(status).send(errorBody(status, path, fe.message, { code: fe.code }));
+    }
+    if (isDatabaseUnavailable(err)) {
+      // An outage, not a bug: say so (clients and load balancers retry 503), keep details in logs.
+      request.log.warn({ err }, 'database unavailable');
+      reply.header('retry-after', '1');
+      return reply
+        .code(503)
+        .send(errorBody(503, path, 'a dependency is unavailable; retry shortly', { code: 'DEPENDENCY_UNAVAILABLE' }));
     }
     request.log.error({ err }, 'unhandled error');
     return reply.code(500).send(errorBody(500, path, 'internal error; see the service logs with this trace id'));

@@ -11,6 +11,7 @@ import {
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Database, Queryable } from '../db/database.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { deathCount } from './headers.js';
 import type { Outbox } from './outbox.js';
 import type { ConsumerQueues } from './topology.js';
@@ -153,7 +154,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
   const onFailure = async (delivery: Delivery, err: Error, log: Logger): Promise<Settlement> => {
     if (err instanceof PermanentError)
       return deadLetter(delivery, `PERMANENT:${err.message}`, attemptsSoFar(delivery), 'dead_lettered');
-    if (await databaseIsDown()) {
+    if (isDatabaseUnavailable(err) || (await databaseIsDown())) {
       outageSince ??= Date.now();
       const pause = Math.min(Math.max(baseMs, Date.now() - outageSince), maxMs);
       log.warn(
