@@ -27,7 +27,9 @@ test('npm start: auth and catalog answer readiness UP on PGlite, in one process 
       intervalMs: 100,
     });
     const readyMs = Date.now() - started;
-    const health = await (await fetch(`http://127.0.0.1:${8085 + offset}/actuator/health`)).json();
+    const health = (await (await fetch(`http://127.0.0.1:${8085 + offset}/actuator/health`)).json()) as {
+      components: { db: { details: { mode: string } } };
+    };
     assert.equal(health.components.db.details.mode, 'pglite', 'nothing configured → embedded PGlite');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
     assert.ok(rssKb > 0 && rssKb < 1024 * 1024, `RSS ${Math.round(rssKb / 1024)} MB`);
