@@ -16,7 +16,11 @@ export interface PostgresOptions {
   target: PgTarget;
   /** Pool size per process. */
   maxConnections?: number;
-  /** How long to wait for a connection before failing (fast readiness failure when the DB is gone). */
+  /**
+   * How long a query may wait for a pooled connection (queueing behind busy ones included)
+   * before it fails as unavailable. Long enough to absorb a burst that serializes on a row
+   * lock; readiness does not wait for it (health checks have their own, shorter timeout).
+   */
   connectTimeoutMs?: number;
   /** Server-side cap per statement; protects the pool from runaway queries. */
   statementTimeoutMs?: number;
@@ -46,7 +50,7 @@ function poolConfig(options: PostgresOptions, database: string, max: number): pg
     user: target.user,
     password: target.password,
     max,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? 15_000,
     application_name: options.applicationName,
