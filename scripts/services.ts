@@ -7,6 +7,7 @@ import type { ServiceModule } from '@ecom/platform';
 export const SERVICES: Record<string, () => Promise<ServiceModule<never>>> = {
   auth: async () => (await import('@ecom/auth-service')).authService as ServiceModule<never>,
   catalog: async () => (await import('@ecom/catalog-service')).catalogService as ServiceModule<never>,
+  order: async () => (await import('@ecom/order-service')).createOrderService() as ServiceModule<never>,
   inventory: async () => (await import('@ecom/inventory-service')).createInventoryService() as ServiceModule<never>,
   payment: async () => (await import('@ecom/payment-service')).createPaymentService() as ServiceModule<never>,
   notification: async () =>

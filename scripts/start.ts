@@ -6,6 +6,7 @@
  * `SERVICES=catalog npm start` (or the service's own `main.ts`) with the real servers.
  */
 import { createService, type Service, serviceLogger, stopOnSignals } from '@ecom/platform';
+import { seedDemoData } from './demo-data.js';
 import { SERVICES } from './services.js';
 
 const started = Date.now();
@@ -50,6 +51,17 @@ try {
   process.exit(1);
 }
 stopOnSignals(services, log);
+
+// Demo data (README walkthrough): on by default when the catalog runs embedded, off with
+// SEED_DEMO_DATA=false; never overwrites what exists.
+const embeddedCatalog = !env.CATALOG_DB_URL;
+if ((env.SEED_DEMO_DATA ?? (embeddedCatalog ? 'true' : 'false')).toLowerCase() === 'true') {
+  try {
+    log.info(await seedDemoData(services), 'demo data seeded (SEED_DEMO_DATA=false turns it off)');
+  } catch (err) {
+    log.warn({ err }, 'demo data not seeded');
+  }
+}
 log.info(
   {
     services: services.map((s) => s.name),

@@ -15,7 +15,7 @@ const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const roots = args.filter((a) => !a.startsWith('--'));
-const searchIn = roots.length > 0 ? roots : ['packages', 'services', 'tests', 'scripts', 'bench'];
+const searchIn = roots.length > 0 ? roots : ['packages', 'services', 'tests', 'scripts', 'bench', 'deploy'];
 
 const files = [];
 for (const dir of searchIn) {

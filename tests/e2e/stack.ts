@@ -1,0 +1,139 @@
+/**
+ * The whole platform for a black-box test: six services started the way `npm start` does
+ * (createService, one process), either on the real servers — their own databases, a RabbitMQ
+ * namespace and a Redis key prefix, so stacks never meet — or embedded (PGlite schemas and the
+ * in-process broker). Tests talk to it over HTTP and AMQP only; the database handles are for
+ * the invariant checker.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { dropDatabase, TEST_AMQP_URL, TEST_PG_ADMIN_URL } from '@ecom/platform/testing';
+import { SERVICES } from '../../scripts/services.js';
+import {
+  consumerQueues,
+  createService,
+  type Database,
+  deleteAmqpTopologyForTests,
+  fallbackTopology,
+  mergeTopologies,
+  platformTopology,
+  type Service,
+  type Transport,
+} from './platform.js';
+
+export type ServiceName = 'auth' | 'catalog' | 'order' | 'inventory' | 'payment' | 'notification';
+export const ALL: readonly ServiceName[] = ['auth', 'catalog', 'inventory', 'payment', 'notification', 'order'];
+export type StackMode = 'real' | 'embedded';
+
+export interface Stack {
+  mode: StackMode;
+  ns: string;
+  urls: Record<ServiceName, string>;
+  services: Record<ServiceName, Service<unknown>>;
+  db(name: 'order' | 'inventory' | 'payment' | 'notification' | 'catalog'): Database;
+  /** Any service's broker port (they share the broker). */
+  transport: Transport;
+  /** The namespaced name of a spec exchange or queue. */
+  name(specName: string): string;
+  /** Starts the services held back with `deferred` (events published meanwhile must wait for them). */
+  startDeferred(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const RETRY_TTL_MS = 300;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startStack(
+  mode: StackMode,
+  opts: {
+    startOrder?: readonly ServiceName[];
+    /** Not started until startDeferred(). */
+    deferred?: readonly ServiceName[];
+    env?: Record<string, string>;
+    per?: Partial<Record<ServiceName, Record<string, string>>>;
+  } = {},
+): Promise<Stack> {
+  const ns = `e2e${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const ports = Object.fromEntries(await Promise.all(ALL.map(async (n) => [n, await freePort()]))) as Record<
+    ServiceName,
+    number
+  >;
+  const urls = Object.fromEntries(ALL.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
+  const databases: string[] = [];
+  const common: Record<string, string> = {
+    SERVER_HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+    MESSAGING_NAMESPACE: `${ns}.`,
+    APP_OUTBOX_POLL_INTERVAL_MS: '200',
+    APP_MESSAGING_RETRY_TTL_MS: String(RETRY_TTL_MS),
+    AUTH_JWKS_URI: `${urls.auth}/.well-known/jwks.json`,
+    CATALOG_SERVICE_URL: urls.catalog,
+    ORDER_SERVICE_URL: urls.order,
+    APP_CACHE_STOCK_KEY_PREFIX: `${ns}:inventory:stock:`,
+    ...(mode === 'real' ? { RABBITMQ_URL: TEST_AMQP_URL, REDIS_HOST: '127.0.0.1' } : {}),
+    ...opts.env,
+  };
+  const services: Partial<Record<ServiceName, Service<unknown>>> = {};
+  const started: Service<unknown>[] = [];
+  const startOne = async (name: ServiceName) => {
+    const env: Record<string, string> = { ...common, SERVER_PORT: String(ports[name]), ...opts.per?.[name] };
+    if (mode === 'real' && name !== 'auth') {
+      const db = `${ns}_${name}`;
+      const url = new URL(TEST_PG_ADMIN_URL);
+      url.pathname = `/${db}`;
+      env[`${name.toUpperCase()}_DB_URL`] = url.toString();
+      databases.push(db);
+    }
+    const module = await SERVICES[name]!();
+    const service = await createService(module, { env, schema: `${name}_${ns}` });
+    await service.listen();
+    services[name] = service;
+    started.push(service);
+  };
+  const deferred = new Set(opts.deferred ?? []);
+  try {
+    for (const name of opts.startOrder ?? ALL) if (!deferred.has(name)) await startOne(name);
+  } catch (err) {
+    await Promise.allSettled(started.reverse().map((s) => s.stop()));
+    throw err;
+  }
+  const all = services as Record<ServiceName, Service<unknown>>;
+  return {
+    mode,
+    ns,
+    urls,
+    services: all,
+    db: (name) => all[name].deps.db,
+    get transport() {
+      return (all.order ?? all.inventory ?? all.payment ?? all.notification).deps.transport;
+    },
+    name: (spec) => `${ns}.${spec}`,
+    async startDeferred() {
+      for (const name of opts.startOrder ?? ALL) if (deferred.has(name)) await startOne(name);
+      deferred.clear();
+    },
+    async close() {
+      await Promise.allSettled(started.reverse().map((s) => s.stop()));
+      if (mode === 'real') {
+        await Promise.allSettled(databases.map((d) => dropDatabase(d)));
+        await deleteAmqpTopologyForTests(
+          TEST_AMQP_URL,
+          mergeTopologies(
+            platformTopology({ namespace: `${ns}.`, retryTtlMs: RETRY_TTL_MS }),
+            fallbackTopology(Object.values(consumerQueues({ namespace: `${ns}.` })), RETRY_TTL_MS, `${ns}.`),
+          ),
+        ).catch(() => undefined);
+      }
+    },
+  };
+}
