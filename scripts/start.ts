@@ -10,7 +10,7 @@ import { seedDemoData } from './demo-data.js';
 import { SERVICES } from './services.js';
 
 const started = Date.now();
-const requested = (process.env.SERVICES ?? Object.keys(SERVICES).join(','))
+const requested = (process.env.SERVICES?.trim() || Object.keys(SERVICES).join(','))
   .split(',')
   .map((s) => s.trim().replace(/-service$/, ''))
   .filter(Boolean);
@@ -35,6 +35,19 @@ const log = serviceLogger('platform', {
   level: env.LOG_LEVEL ?? 'info',
   format: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
 });
+// With shifted ports, the services of this process must find each other on the shifted ports too.
+if (portOffset > 0) {
+  env.AUTH_JWKS_URI ??= `http://localhost:${8084 + portOffset}/.well-known/jwks.json`;
+  env.CATALOG_SERVICE_URL ??= `http://localhost:${8085 + portOffset}`;
+  env.ORDER_SERVICE_URL ??= `http://localhost:${8081 + portOffset}`;
+}
+
+// Demo data (README walkthrough): on by default when the catalog runs embedded, off with
+// SEED_DEMO_DATA=false; never overwrites what exists. The demo stack also declines payments
+// above 1000 unless PAYMENT_DECLINE_ABOVE_AMOUNT says otherwise, so both saga paths can be tried.
+const seedDemo = (env.SEED_DEMO_DATA ?? (env.CATALOG_DB_URL ? 'false' : 'true')).toLowerCase() === 'true';
+if (seedDemo && env.PAYMENT_DECLINE_ABOVE_AMOUNT === undefined) env.PAYMENT_DECLINE_ABOVE_AMOUNT = '1000';
+
 const services: Service<unknown>[] = [];
 try {
   // One after another: they share the embedded PGlite, and boot logs stay readable.
@@ -52,10 +65,7 @@ try {
 }
 stopOnSignals(services, log);
 
-// Demo data (README walkthrough): on by default when the catalog runs embedded, off with
-// SEED_DEMO_DATA=false; never overwrites what exists.
-const embeddedCatalog = !env.CATALOG_DB_URL;
-if ((env.SEED_DEMO_DATA ?? (embeddedCatalog ? 'true' : 'false')).toLowerCase() === 'true') {
+if (seedDemo) {
   try {
     log.info(await seedDemoData(services), 'demo data seeded (SEED_DEMO_DATA=false turns it off)');
   } catch (err) {

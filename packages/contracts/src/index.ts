@@ -1,3 +1,12 @@
+export {
+  ASYNCAPI_VERSION,
+  type AsyncApiChannel,
+  type AsyncApiDocument,
+  type AsyncApiOperation,
+  type AsyncApiOptions,
+  asyncApiDocument,
+  type MessagingService,
+} from './asyncapi.js';
 export { createEvent, type EventContext, reactionContext } from './create.js';
 export { ENVELOPE_VERSION, envelopeOf, Identity, Money, Timestamp, Uuid } from './envelope.js';
 export {

@@ -1,3 +1,4 @@
+import { asyncApiDocument } from '@ecom/contracts';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -84,6 +85,9 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/swagger-ui' });
   app.get('/v3/api-docs', { schema: { hide: true } }, async () => app.swagger());
+  // AsyncAPI 3: every channel and message, generated from @ecom/contracts; built once at startup.
+  const asyncApi = asyncApiDocument({ title: opts.serviceName, version: opts.version });
+  app.get('/asyncapi.json', { schema: { hide: true } }, async () => asyncApi);
   // The original redirects to the UI's index page; so do we.
   app.get('/swagger-ui.html', { schema: { hide: true } }, (_req, reply) => reply.redirect('/swagger-ui/'));
   return app;
