@@ -1,0 +1,42 @@
+import { startStack } from './e2e/stack.js';
+import { token, seed } from './e2e/client.js';
+const stack = await startStack('embedded');
+try {
+  await seed(stack, [{ skuId: 'P-1', price: 10, stock: 5 }]);
+  const buyer = await token(stack, 'u1', ['buyer']);
+  const show = async (label: string, url: string, init: RequestInit = {}) => {
+    const r = await fetch(url, init);
+    console.log(label, r.status, (await r.text()).slice(0, 200));
+  };
+  const H = { 'content-type': 'application/json', authorization: `Bearer ${buyer}`, 'idempotency-key': 'k1' };
+  await show('nul catalog', `${stack.urls.catalog}/api/catalog/products/a%00b`);
+  await show('nul stock', `${stack.urls.inventory}/api/stocks/a%00b`);
+  await show('nul notif', `${stack.urls.notification}/api/notifications/events?eventType=a%00b`);
+  await show('urn order', `${stack.urls.order}/api/orders/urn:uuid:0b7e6b7c-1d2e-4f3a-9c8b-7a6d5e4f3a2b`, { headers: H });
+  await show('urn notif', `${stack.urls.notification}/api/notifications/events?orderId=urn:uuid:0b7e6b7c-1d2e-4f3a-9c8b-7a6d5e4f3a2b`);
+  await show('urn synth', `${stack.urls.notification}/api/notifications/events/synthetic-failure`, { method: 'POST', headers: {'content-type':'application/json'}, body: '{"orderId":"urn:uuid:0b7e6b7c-1d2e-4f3a-9c8b-7a6d5e4f3a2b","paymentId":"0b7e6b7c-1d2e-4f3a-9c8b-7a6d5e4f3a2b","reason":"x"}' });
+  await show('inf price noauth', `${stack.urls.order}/api/orders`, { method: 'POST', headers: {'content-type':'application/json','idempotency-key':'k'}, body: '{"userId":"u1","items":[{"skuId":"P-1","quantity":1,"price":1e400}]}' });
+  await show('dot sku', `${stack.urls.order}/api/orders`, { method: 'POST', headers: H, body: '{"userId":"u1","items":[{"skuId":".","quantity":1,"price":1}]}' });
+  await show('dotdot sku', `${stack.urls.order}/api/orders`, { method: 'POST', headers: H, body: '{"userId":"u1","items":[{"skuId":"..","quantity":1,"price":1}]}' });
+  await show('nul sku order', `${stack.urls.order}/api/orders`, { method: 'POST', headers: {...H, 'idempotency-key': 'k2'}, body: '{"userId":"u1","items":[{"skuId":"a\\u0000b","quantity":1,"price":1}]}' });
+  await show('nul idem', `${stack.urls.order}/api/orders`, { method: 'POST', headers: {...H, 'idempotency-key': 'k3'}, body: '{"userId":"u1\\u0000","items":[{"skuId":"P-1","quantity":1,"price":1}]}' });
+  const deep = '['.repeat(100000) + ']'.repeat(100000);
+  await show('deep', `${stack.urls.catalog}/api/catalog/products/X`, { method: 'PUT', headers: {'content-type':'application/json'}, body: deep });
+  const deepo = '{"a":'.repeat(20000) + '1' + '}'.repeat(20000);
+  await show('deep obj', `${stack.urls.catalog}/api/catalog/products/X`, { method: 'PUT', headers: {'content-type':'application/json'}, body: deepo });
+  const deepp = '{"__proto__":1,"a":' + '{"a":'.repeat(20000) + '1' + '}'.repeat(20001);
+  await show('deep proto', `${stack.urls.catalog}/api/catalog/products/X`, { method: 'PUT', headers: {'content-type':'application/json'}, body: deepp });
+  await show('proto', `${stack.urls.catalog}/api/catalog/products/X`, { method: 'PUT', headers: {'content-type':'application/json'}, body: '{"name":"x","price":1,"__proto__":{"x":1}}' });
+  await show('ctype', `${stack.urls.catalog}/api/catalog/products/X`, { method: 'PUT', headers: {'content-type':'application/xml'}, body: '<a/>' });
+  await show('noctype', `${stack.urls.catalog}/api/catalog/products/X`, { method: 'PUT', body: new Uint8Array([123,125]) });
+  await show('big', `${stack.urls.catalog}/api/catalog/products/X`, { method: 'PUT', headers: {'content-type':'application/json'}, body: JSON.stringify({name: 'x'.repeat(300000), price: 1}) });
+  await show('get body', `${stack.urls.catalog}/api/catalog/products?active=true`, { method: 'DELETE', headers: {'content-type':'application/json'}, body: '{' });
+  await show('stock neg', `${stack.urls.inventory}/api/stocks`, { method: 'POST', headers: {'content-type':'application/json'}, body: '{"skuId":"a","availableQty":1e400}' });
+  await show('dlq q', `${stack.urls.order}/admin/dlq/%00/messages`, { headers: H });
+  await show('timeline urn', `${stack.urls.order}/api/orders/urn:uuid:0b7e6b7c-1d2e-4f3a-9c8b-7a6d5e4f3a2b/timeline`, { headers: H });
+  await show('export', `${stack.urls.inventory}/api/stocks/release-events/export?orderId=%00`, { headers: {accept: 'text/csv'} });
+  await show('query proto', `${stack.urls.notification}/api/notifications/events?__proto__=1&constructor=2`);
+  await show('release from', `${stack.urls.inventory}/api/stocks/release-events?from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z`);
+  await show('release from2', `${stack.urls.inventory}/api/stocks/release-events?from=-0001-01-01T00:00:00Z`);
+  await show('cursor', `${stack.urls.inventory}/api/stocks/release-events/cursor?after=${Buffer.from('-8640000000000000:0b7e6b7c-1d2e-4f3a-9c8b-7a6d5e4f3a2b').toString('base64url')}`);
+} finally { await stack.close(); }
