@@ -10,7 +10,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { waitFor } from '@ecom/platform/testing';
+import { consumerQueues, fallbackTopology, mergeTopologies, platformTopology } from '@ecom/platform';
+import {
+  deleteAmqpTopology,
+  dropDatabase,
+  TEST_AMQP_URL,
+  TEST_PG_ADMIN_URL,
+  uniqueName,
+  waitFor,
+} from '@ecom/platform/testing';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -47,58 +55,100 @@ export function walkthroughSteps(readme: string): Step[] {
   return steps;
 }
 
-test('the README walkthrough: every command runs and shows what the README says', async () => {
-  const steps = walkthroughSteps(readFileSync(join(root, 'README.md'), 'utf8'));
-  assert.ok(steps.length >= 15, `${steps.length} commands found`);
-  const offset = 20_000 + Math.floor(Math.random() * 20_000);
-  const work = mkdtempSync(join(tmpdir(), 'walkthrough-'));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'scripts/start.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT_OFFSET: String(offset), LOG_LEVEL: 'warn', SERVICES: 'auth,catalog,order,inventory,payment,notification' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let logs = '';
-  child.stdout.on('data', (c) => (logs += c));
-  child.stderr.on('data', (c) => (logs += c));
-  try {
-    const ports = [8081, 8082, 8083, 8084, 8085, 8086].map((p) => p + offset);
-    await waitFor(
-      async () => {
-        for (const p of ports)
-          if ((await fetch(`http://127.0.0.1:${p}/actuator/health/readiness`).catch(() => null))?.status !== 200)
-            return false;
-        return true;
-      },
-      { timeoutMs: 90_000, intervalMs: 200 },
-    );
-    // Demo data is seeded right after readiness; wait for it like a user would (the log says so).
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${8082 + offset}/api/stocks/SKU-004`)).status === 200, {
-      timeoutMs: 30_000,
-    });
-    const state = join(work, 'state.sh');
-    writeFileSync(state, '');
-    for (const step of steps) {
-      const command = step.command
-        .replace(/localhost:(808[1-6])/g, (_m, p: string) => `localhost:${Number(p) + offset}`)
-        .replaceAll('/tmp/', `${work}/`);
-      const assigned = [...command.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
-      const script = `set -euo pipefail\nsource ${state}\n${command}\n${assigned.map((v) => `declare -p ${v} >> ${state}`).join('\n')}`;
-      const isRead = !/-X (POST|PUT|DELETE)/.test(command);
-      const run = () => execFileSync('bash', ['-c', script], { encoding: 'utf8', timeout: 30_000 });
-      let output = run();
-      const missing = () => step.expect.filter((fragment) => !output.includes(fragment));
-      for (let attempt = 0; isRead && missing().length > 0 && attempt < 40; attempt++) {
-        await new Promise((r) => setTimeout(r, 250));
-        output = run();
-      }
-      assert.deepEqual(missing(), [], `README command:\n${step.command}\nprinted:\n${output.slice(0, 1500)}`);
-    }
-  } catch (err) {
-    console.log(logs.slice(-4000));
-    throw err;
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(work, { recursive: true, force: true });
+/** The same walkthrough on the real servers, configured only through environment variables. */
+function realServersEnv(): { env: Record<string, string>; databases: string[]; namespace?: string } {
+  const ns = uniqueName('walk');
+  const databases: string[] = [];
+  const env: Record<string, string> = {
+    RABBITMQ_URL: TEST_AMQP_URL,
+    REDIS_HOST: '127.0.0.1',
+    MESSAGING_NAMESPACE: `${ns}.`,
+    APP_CACHE_STOCK_KEY_PREFIX: `${ns}:inventory:stock:`,
+    SEED_DEMO_DATA: 'true',
+  };
+  for (const svc of ['ORDER', 'INVENTORY', 'PAYMENT', 'CATALOG', 'NOTIFICATION']) {
+    const db = `${ns}_${svc.toLowerCase()}`;
+    const url = new URL(TEST_PG_ADMIN_URL);
+    env[`${svc}_DB_URL`] = `jdbc:postgresql://${url.host}/${db}`;
+    env[`${svc}_DB_USER`] = url.username || 'postgres';
+    databases.push(db);
   }
-});
+  return { env, databases, namespace: `${ns}.` };
+}
+
+for (const mode of ['embedded', 'real servers'] as const) {
+  test(`the README walkthrough on the ${mode}: every command runs and shows what the README says`, async () => {
+    const real: { env: Record<string, string>; databases: string[]; namespace?: string } =
+      mode === 'real servers' ? realServersEnv() : { env: {}, databases: [] };
+    const steps = walkthroughSteps(readFileSync(join(root, 'README.md'), 'utf8'));
+    assert.ok(steps.length >= 15, `${steps.length} commands found`);
+    const offset = 20_000 + Math.floor(Math.random() * 20_000);
+    const work = mkdtempSync(join(tmpdir(), 'walkthrough-'));
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'scripts/start.ts'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT_OFFSET: String(offset),
+        LOG_LEVEL: 'warn',
+        SERVICES: 'auth,catalog,order,inventory,payment,notification',
+        ...real.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let logs = '';
+    child.stdout.on('data', (c) => (logs += c));
+    child.stderr.on('data', (c) => (logs += c));
+    try {
+      const ports = [8081, 8082, 8083, 8084, 8085, 8086].map((p) => p + offset);
+      await waitFor(
+        async () => {
+          for (const p of ports)
+            if ((await fetch(`http://127.0.0.1:${p}/actuator/health/readiness`).catch(() => null))?.status !== 200)
+              return false;
+          return true;
+        },
+        { timeoutMs: 90_000, intervalMs: 200 },
+      );
+      // Demo data is seeded right after readiness; wait for it like a user would (the log says so).
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${8082 + offset}/api/stocks/SKU-004`)).status === 200, {
+        timeoutMs: 30_000,
+      });
+      const state = join(work, 'state.sh');
+      writeFileSync(state, '');
+      for (const step of steps) {
+        const command = step.command
+          .replace(/localhost:(808[1-6])/g, (_m, p: string) => `localhost:${Number(p) + offset}`)
+          .replaceAll('/tmp/', `${work}/`);
+        const assigned = [...command.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
+        const script = `set -euo pipefail\nsource ${state}\n${command}\n${assigned.map((v) => `declare -p ${v} >> ${state}`).join('\n')}`;
+        const isRead = !/-X (POST|PUT|DELETE)/.test(command);
+        const run = () => execFileSync('bash', ['-c', script], { encoding: 'utf8', timeout: 30_000 });
+        let output = run();
+        const missing = () => step.expect.filter((fragment) => !output.includes(fragment));
+        for (let attempt = 0; isRead && missing().length > 0 && attempt < 40; attempt++) {
+          await new Promise((r) => setTimeout(r, 250));
+          output = run();
+        }
+        assert.deepEqual(missing(), [], `README command:\n${step.command}\nprinted:\n${output.slice(0, 1500)}`);
+      }
+    } catch (err) {
+      console.log(logs.slice(-4000));
+      throw err;
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(work, { recursive: true, force: true });
+      await Promise.allSettled(real.databases.map((d) => dropDatabase(d)));
+      if (real.namespace) {
+        const ns = real.namespace;
+        await deleteAmqpTopology(
+          TEST_AMQP_URL,
+          mergeTopologies(
+            platformTopology({ namespace: ns }),
+            fallbackTopology(Object.values(consumerQueues({ namespace: ns })), 10_000, ns),
+          ),
+        ).catch(() => undefined);
+      }
+    }
+  });
+}
