@@ -12,7 +12,10 @@ export function encodeCursor(position: CursorPosition): string {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
-const MAX_DATE_MS = 8.64e15;
+// Years 0001–9999: every row's createdAt is inside, and PostgreSQL's timestamptz refuses
+// instants far outside (a cursor at -8.64e15 ms was a 500).
+const MIN_CURSOR_MS = -62_135_596_800_000; // 0001-01-01T00:00:00Z
+const MAX_CURSOR_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 
 /** undefined when the cursor is malformed (→ 400): bad alphabet, not two parts, bad millis or id. */
 export function decodeCursor(cursor: string): CursorPosition | undefined {
@@ -25,6 +28,6 @@ export function decodeCursor(cursor: string): CursorPosition | undefined {
   const [millisText, id] = parts as [string, string];
   if (!/^-?\d{1,16}$/.test(millisText) || !isUuid(id)) return undefined;
   const createdAtMillis = Number(millisText);
-  if (Math.abs(createdAtMillis) > MAX_DATE_MS) return undefined;
+  if (createdAtMillis < MIN_CURSOR_MS || createdAtMillis > MAX_CURSOR_MS) return undefined;
   return { createdAtMillis, id: id.toLowerCase() };
 }

@@ -37,7 +37,8 @@ export const ReservationRequest = Type.Object({
       skuId: Type.String({ pattern: '\\S', description: 'not blank; trimmed; at most 64 characters' }),
       quantity: Type.Integer({ minimum: 1, maximum: INT_MAX }),
     }),
-    { minItems: 1 },
+    // Bounded like an order's items (order-service: at most 1000).
+    { minItems: 1, maxItems: 1000 },
   ),
 });
 export type ReservationRequest = Static<typeof ReservationRequest>;
