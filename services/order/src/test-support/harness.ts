@@ -72,7 +72,9 @@ export async function startOrder(
       APP_OUTBOX_POLL_INTERVAL_MS: '100',
       AUTH_JWKS_URI: issuer.jwksUri,
       CATALOG_SERVICE_URL: opts.catalogUrl ?? 'http://127.0.0.1:9',
-      ORDER_CATALOG_TIMEOUT_MS: '400',
+      // Generous: a loaded CI machine must not turn a healthy fake catalog into a 503. The SLOW
+      // product answers after 5 s, still beyond it.
+      ORDER_CATALOG_TIMEOUT_MS: '3000',
       ...(mode === 'postgres' ? { RABBITMQ_URL: TEST_AMQP_URL } : {}),
       ...opts.env,
     },
