@@ -80,6 +80,9 @@ export async function startStack(
     CATALOG_SERVICE_URL: urls.catalog,
     ORDER_SERVICE_URL: urls.order,
     APP_CACHE_STOCK_KEY_PREFIX: `${ns}:inventory:stock:`,
+    // Six services share one process (and, embedded, one serialized database): on a loaded
+    // test machine a 2 s catalog lookup can time out without anything being wrong.
+    ORDER_CATALOG_TIMEOUT_MS: '10000',
     ...(mode === 'real' ? { RABBITMQ_URL: TEST_AMQP_URL, REDIS_HOST: '127.0.0.1' } : {}),
     ...opts.env,
   };
