@@ -24,4 +24,6 @@ if [ ! -f "$entry" ]; then
 fi
 
 # exec: node becomes PID 1 and gets SIGTERM directly (the kernel's graceful shutdown).
-exec node --enable-source-maps "$@" "$entry"
+# --import loads the OpenTelemetry bootstrap before any application module (ESM needs it first;
+# packages/platform/src/telemetry/README.md). OTEL_SDK_DISABLED=true turns tracing off.
+exec node --enable-source-maps --import /app/packages/platform/telemetry/register.mjs "$@" "$entry"

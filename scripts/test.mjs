@@ -6,6 +6,10 @@
  *   node scripts/test.mjs            all tiers (unit, int against the real servers AND PGlite, e2e)
  *   node scripts/test.mjs --unit     *.unit.test.ts only (no servers needed)
  *   node scripts/test.mjs path ...   only files under those paths
+ * Tracing: every test process loads the tracing bootstrap as the services do, but it is OFF
+ * (OTEL_SDK_DISABLED=true) unless the caller sets OTEL_SDK_DISABLED=false; then spans are made
+ * but exported only when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set too. Tests that check
+ * tracing start their own child processes with their own settings (telemetry/README.md).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -40,17 +44,22 @@ if (files.length === 0) {
 }
 
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const tracingEnv = { OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED ?? 'true' };
+if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT && !process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+  tracingEnv.OTEL_TRACES_EXPORTER = process.env.OTEL_TRACES_EXPORTER ?? 'none';
 const result = spawnSync(
   process.execPath,
   [
     '--conditions=source',
     '--import',
     'tsx',
+    '--import',
+    './packages/platform/telemetry/register.mjs',
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
     ...files,
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, ...tracingEnv, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } },
 );
 process.exit(result.status ?? 1);

@@ -18,6 +18,7 @@ export {
   type FieldError,
   offsetTimestamp,
 } from './http/errors.js';
+export { JSON_MAX_DEPTH, type RouteRateLimit, rateLimitConfig, STRICT_UUID } from './http/hardening.js';
 export { createRegistry, HTTP_BUCKETS_SECONDS, uriTemplate } from './http/metrics.js';
 export { TRACE_ID_MAX_LENGTH, traceIdFrom } from './http/trace-id.js';
 export { serviceLogger } from './logger.js';
@@ -47,4 +48,11 @@ export {
   type ServiceModule,
   stopOnSignals,
 } from './service.js';
+export {
+  activeSpanTraceId,
+  activeTraceUuid,
+  registerServiceTelemetry,
+  shutdownTelemetry,
+  traceIdAsUuid,
+} from './telemetry/context.js';
 export { isoMillis } from './time.js';

@@ -25,6 +25,7 @@ import {
   readMessagingConfig,
 } from './messaging/runtime.js';
 import type { Transport } from './messaging/transport.js';
+import { registerServiceTelemetry, shutdownTelemetry } from './telemetry/context.js';
 
 /** The kernel's own tables (outbox, consumed_messages, DLQ audit), applied before the service's. */
 const MESSAGING_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -94,6 +95,8 @@ export async function createService<C>(
   options: CreateServiceOptions = {},
 ): Promise<Service<C>> {
   const env = new EnvReader(options.env ?? process.env);
+  // The OTel service.name of what this service does (one process may run six; telemetry/README.md).
+  registerServiceTelemetry(module.name, { version: module.version });
   const common = readCommonConfig(env, module.defaultPort);
   const config = module.readConfig ? module.readConfig(env, common) : (undefined as C);
   const logger = serviceLogger(module.name, { level: common.logLevel, format: common.logFormat });
@@ -203,6 +206,7 @@ export async function createService<C>(
       registry,
       bodyLimitBytes: common.bodyLimitBytes,
     });
+    registerServiceTelemetry(module.name, { version: module.version, server: app.server });
     registerActuator(app, {
       registry,
       indicators: () => indicators,
@@ -283,8 +287,9 @@ export function stopOnSignals(services: readonly Service<unknown>[], logger?: Lo
     if (signalled) process.exit(130);
     signalled = true;
     logger?.info({ signal }, 'shutting down');
-    Promise.allSettled(services.map((s) => s.stop())).then((results) => {
+    Promise.allSettled(services.map((s) => s.stop())).then(async (results) => {
       const failed = results.some((r) => r.status === 'rejected');
+      await shutdownTelemetry(); // the last spans (bounded wait; a no-op when tracing is off)
       process.exit(failed ? 1 : 0);
     });
   };

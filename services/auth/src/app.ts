@@ -19,8 +19,15 @@ export const authService: ServiceModule<AuthConfig> = {
   async register(app, { config, logger }) {
     const keys = await loadKeyRing(config, logger);
     const clock = () => new Date();
-    registerTokenRoute(app, { keys, issuer: config.issuer, defaultTtlSeconds: config.defaultTtlSeconds, clock });
-    registerIntrospectRoute(app, { keys, issuer: config.issuer, clock });
+    const { rateLimit } = config;
+    registerTokenRoute(app, {
+      keys,
+      issuer: config.issuer,
+      defaultTtlSeconds: config.defaultTtlSeconds,
+      clock,
+      rateLimit,
+    });
+    registerIntrospectRoute(app, { keys, issuer: config.issuer, clock, rateLimit });
     registerJwksRoute(app, keys);
   },
 };

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CommonConfig, ConfigError, type EnvReader } from '@ecom/platform';
+import { type CommonConfig, ConfigError, type EnvReader, type RouteRateLimit } from '@ecom/platform';
 import type { PreviousKey } from './keys/key-ring.js';
 import { assertKeyPairMatches, parsePrivateKeyPem, parsePublicKeyPem, splitPemBlocks } from './keys/pem.js';
 
@@ -24,6 +24,11 @@ export interface AuthConfig {
   keySource: KeySource;
   /** Verification-only keys of earlier rotations. */
   previousKeys: PreviousKey[];
+  /**
+   * `AUTH_RATE_LIMIT_MAX` requests per `AUTH_RATE_LIMIT_WINDOW_MS` per client IP on the token
+   * and introspection endpoints (each counted on its own); max 0 turns the limit off.
+   */
+  rateLimit: RouteRateLimit;
 }
 
 export function readAuthConfig(env: EnvReader, common: CommonConfig): AuthConfig {
@@ -36,6 +41,10 @@ export function readAuthConfig(env: EnvReader, common: CommonConfig): AuthConfig
     explicitKid: env.optionalString('AUTH_RSA_KEY_ID'),
     keySource: readKeySource(env, common.dataDir),
     previousKeys: readPreviousKeys(env),
+    rateLimit: {
+      max: env.int('AUTH_RATE_LIMIT_MAX', 60, { min: 0, max: 1_000_000_000 }),
+      windowMs: env.int('AUTH_RATE_LIMIT_WINDOW_MS', 60_000, { min: 1000, max: 86_400_000 }),
+    },
   };
 }
 

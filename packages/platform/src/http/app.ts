@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, errorBody, type FieldError, pathOf } from './errors.js';
+import { clientErrorReply, frameworkErrorReply, installHardening, STRICT_UUID } from './hardening.js';
 import { markRequestError, registerHttpMetrics } from './metrics.js';
 import { traceIdFrom } from './trace-id.js';
 
@@ -60,6 +61,9 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    // Errors raised before a route is found still answer with the spec's error body.
+    frameworkErrors: frameworkErrorReply,
+    clientErrorHandler: clientErrorReply,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
 
   installValidators(app);
@@ -74,6 +78,8 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
 
   registerHttpMetrics(app, opts.registry);
   installErrorHandling(app);
+  // Security headers, opt-in rate limits, bounded JSON, NUL refused: before any route exists.
+  await installHardening(app as unknown as FastifyInstance);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -99,8 +105,9 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
  */
 function installValidators(app: HttpApp): void {
   const base = { allErrors: true, strict: false, useDefaults: true, removeAdditional: false } as const;
-  const bodyAjv = addFormats.default(new Ajv.default({ ...base, coerceTypes: false }));
-  const textAjv = addFormats.default(new Ajv.default({ ...base, coerceTypes: 'array' }));
+  // `uuid` is strict: ajv-formats also takes `urn:uuid:…`, which PostgreSQL's uuid type refuses.
+  const bodyAjv = addFormats.default(new Ajv.default({ ...base, coerceTypes: false })).addFormat('uuid', STRICT_UUID);
+  const textAjv = addFormats.default(new Ajv.default({ ...base, coerceTypes: 'array' })).addFormat('uuid', STRICT_UUID);
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object),
   );

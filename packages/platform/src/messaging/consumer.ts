@@ -8,6 +8,7 @@ import {
   parseEnvelope,
   reactionContext,
 } from '@ecom/contracts';
+import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Database, Queryable } from '../db/database.js';
@@ -15,6 +16,7 @@ import { isDatabaseUnavailable } from '../db/errors.js';
 import { deathCount } from './headers.js';
 import type { Outbox } from './outbox.js';
 import type { ConsumerQueues } from './topology.js';
+import { recordOutcome, startProcessSpan } from './tracing.js';
 import type { Delivery, Headers, Settlement, Subscription, Transport } from './transport.js';
 
 /** What a handler gets besides the event: the open transaction and a way to emit reactions. */
@@ -70,6 +72,8 @@ export interface ConsumerOptions {
   /** Pause while the database is down: the outage's age so far, within [base, max]; attempts are NOT consumed. */
   outageBackoffBaseMs?: number;
   outageBackoffMaxMs?: number;
+  /** The consuming service: the OTel service.name of its spans (telemetry/README.md). */
+  serviceName?: string;
 }
 
 type Outcome = 'handled' | 'duplicate' | 'retried' | 'dead_lettered' | 'poison' | 'requeued';
@@ -82,6 +86,8 @@ type Outcome = 'handled' | 'duplicate' | 'retried' | 'dead_lettered' | 'poison' 
  *    outage must neither flood the DLQ nor spin);
  *  - PermanentError → DLQ now;
  *  - anything else → the retry route (TTL queue), and after `maxRetries` → DLQ with the reason.
+ * Each delivery runs inside a `process <queue>` span that continues the message's traceparent, so
+ * the handler's outbox rows (and their publishes) stay in the same trace (messaging/tracing.ts).
  */
 export async function startConsumer(opts: ConsumerOptions): Promise<Subscription> {
   const { definition: def, queues, db, transport, outbox, maxRetries } = opts;
@@ -93,14 +99,26 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
   // lasted doubles the wait each round without letting many in-flight messages compound it.
   let outageSince: number | null = null;
 
-  const count = (outcome: Outcome) => metrics.consumed.inc({ ...label, outcome });
+  const count = (outcome: Outcome, failure?: string) => {
+    metrics.consumed.inc({ ...label, outcome });
+    recordOutcome(outcome, failure);
+  };
 
   const handle = async (delivery: Delivery): Promise<Settlement> => {
     const started = performance.now();
+    const traced = startProcessSpan(delivery, {
+      queue: queues.specQueue,
+      consumer: def.consumer,
+      transport,
+      service: opts.serviceName,
+    });
     try {
-      return await processDelivery(delivery);
+      return traced
+        ? await context.with(traced.ctx, processDelivery, undefined, delivery)
+        : await processDelivery(delivery);
     } finally {
       metrics.seconds.observe(label, (performance.now() - started) / 1000);
+      traced?.span.end();
     }
   };
 
@@ -162,7 +180,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
         'database unavailable; message requeued without consuming an attempt',
       );
       await sleep(pause); // holds the prefetch slot: the consumer slows down instead of spinning
-      count('requeued');
+      count('requeued', err.message);
       return { kind: 'requeue' };
     }
     const retries = attemptsSoFar(delivery);
@@ -172,7 +190,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
     }
     log.warn({ err: err.message, retry: retries + 1, maxRetries }, 'handler failed; retrying after the TTL');
     metrics.retried.inc(label);
-    count('retried');
+    count('retried', err.message || err.name);
     if (queues.retry) return { kind: 'reject' }; // the broker parks it in the TTL queue (spec §4.2)
     // No broker DLX on this queue: publish the copy to our TTL queue ourselves, then ack.
     try {
@@ -232,7 +250,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
       return { kind: 'requeue' };
     }
     metrics.dlq.inc(label);
-    count(outcome);
+    count(outcome, reason);
     opts.logger.warn(
       { queue: queues.specQueue, message_id: delivery.messageId, reason: reason.slice(0, 300) },
       'message dead-lettered',

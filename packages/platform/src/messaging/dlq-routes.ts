@@ -39,7 +39,8 @@ const DlqMessageSchema = Type.Object({
 export function registerDlqRoutes(app: HttpApp, opts: DlqRoutesOptions): void {
   const guard = requireBearer(opts.verifier, { requiredRole: opts.adminRole });
   const actual = (queue: string): string => {
-    const name = opts.queues[queue];
+    // Own keys only: `toString` or `__proto__` must not resolve to Object.prototype (a 500 once).
+    const name = Object.hasOwn(opts.queues, queue) ? opts.queues[queue] : undefined;
     if (!name) throw new AppError('not_found', 'DLQ_NOT_FOUND', `${queue} is not a dead-letter queue of this service`);
     return name;
   };

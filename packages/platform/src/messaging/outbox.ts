@@ -3,6 +3,8 @@ import { type AnyEvent, assertValidEvent, routingKeyOf } from '@ecom/contracts';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Database, Queryable } from '../db/database.js';
+import { activeTraceparent } from '../telemetry/context.js';
+import { recordRelayRun, storableTraceparent, tracedPublish } from './tracing.js';
 import type { Headers, OutgoingMessage, Transport } from './transport.js';
 
 /** LISTEN/NOTIFY channel the writer pings on commit and the relay waits on. */
@@ -12,7 +14,8 @@ const OUTBOX_CHANNEL = 'ecom_outbox';
  * The writing half of the transactional outbox: the event row rides in the caller's
  * transaction, so it exists if and only if the state change committed. Row id = event_id =
  * AMQP message_id (spec data-model.md §2 recommendation), so a re-publish after a crash is the
- * same message and is deduplicated downstream.
+ * same message and is deduplicated downstream. The row also keeps the writer's W3C traceparent
+ * (the active request or delivery, when tracing is on): the relay publishes in that trace.
  */
 export interface Outbox {
   add(tx: Queryable, event: AnyEvent): Promise<void>;
@@ -24,9 +27,16 @@ export function createOutbox(db: Database): Outbox {
     async add(tx, event) {
       assertValidEvent(event); // never write an event a consumer would dead-letter
       await tx.execute(
-        `INSERT INTO outbox_events (id, event_type, routing_key, payload, status, created_at)
-         VALUES ($1, $2, $3, $4, 'PENDING', $5)`,
-        [event.event_id, event.event_type, routingKeyOf(event.event_type), JSON.stringify(event), new Date()],
+        `INSERT INTO outbox_events (id, event_type, routing_key, payload, status, created_at, traceparent)
+         VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)`,
+        [
+          event.event_id,
+          event.event_type,
+          routingKeyOf(event.event_type),
+          JSON.stringify(event),
+          new Date(),
+          storableTraceparent(activeTraceparent()),
+        ],
       );
       // Delivered at COMMIT only (and dropped on rollback): wakes the relay at once.
       await tx.query('SELECT pg_notify($1, $2)', [channel, '']);
@@ -86,6 +96,8 @@ export interface RelayOptions {
   /** Back-off for a failing row: min(base × 2^attempts, max). */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** The service whose relay this is: the OTel service.name of its spans (telemetry/README.md). */
+  serviceName?: string;
 }
 
 export interface OutboxRelay {
@@ -102,13 +114,17 @@ interface OutboxRow {
   routing_key: string;
   payload: string;
   attempts: number;
+  traceparent: string | null;
 }
 
 /**
  * The publishing half. Each cycle, in ONE transaction: claim up to `batchSize` due PENDING rows
  * oldest first with FOR UPDATE SKIP LOCKED (any number of relays may run: each row is claimed
  * by one), publish them with confirms + mandatory, mark the confirmed ones SENT and give the
- * failed ones attempts+1, last_error and a back-off. A relay that dies before COMMIT leaves its
+ * failed ones attempts+1, last_error and a back-off — except when the broker connection itself
+ * was lost: then the rows only get last_error, and the relay waits for the transport to
+ * reconnect before claiming again (an outage is not the rows' fault and must not delay them by
+ * a back-off that grew while it lasted). A relay that dies before COMMIT leaves its
  * rows PENDING: they are published again with the same message_id and deduplicated downstream.
  */
 export async function startOutboxRelay(opts: RelayOptions): Promise<OutboxRelay> {
@@ -120,18 +136,38 @@ export async function startOutboxRelay(opts: RelayOptions): Promise<OutboxRelay>
   let wakeUp: (() => void) | undefined;
   let pendingWake = false;
   let lastPurge = 0;
+  /** Set by a cycle whose publishes failed because the broker connection was lost. */
+  let brokerOutage = false;
 
   const runOnce = async (): Promise<number> =>
     db.transaction(async (tx) => {
+      const startedAt = Date.now();
       const rows = await tx.query<OutboxRow>(
-        `SELECT id, event_type, routing_key, payload, attempts FROM outbox_events
+        `SELECT id, event_type, routing_key, payload, attempts, traceparent FROM outbox_events
           WHERE status = 'PENDING' AND (next_attempt_at IS NULL OR next_attempt_at <= now())
           ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [opts.batchSize],
       );
       if (rows.length === 0) return 0;
-      // One channel publishes in order; confirms are awaited together.
-      const results = await Promise.allSettled(rows.map((r) => transport.publish(eventMessage(opts.exchange, r))));
+      // One channel publishes in order; confirms are awaited together. Each publish is a span in
+      // the trace of the request (or delivery) that wrote the row (messaging/tracing.ts).
+      const results = await Promise.allSettled(
+        rows.map((r) => {
+          const message = eventMessage(opts.exchange, r);
+          const traceId = message.headers?.['x-trace-id'];
+          return tracedPublish(transport, message, {
+            traceparent: r.traceparent,
+            envelopeTraceId: typeof traceId === 'string' ? traceId : undefined,
+            eventType: r.event_type,
+            service: opts.serviceName,
+          });
+        }),
+      );
+      // The broker connection went away under the batch: the failures are the outage's, not the
+      // rows'. They keep their attempts and stay due, so they go out as soon as the broker is
+      // back instead of after a back-off that grew through the outage (up to retryMaxMs).
+      const outage = !transport.isHealthy();
+      if (outage) brokerOutage = true;
       const sent: string[] = [];
       for (const [i, result] of results.entries()) {
         const row = rows[i]!;
@@ -140,6 +176,11 @@ export async function startOutboxRelay(opts: RelayOptions): Promise<OutboxRelay>
           continue;
         }
         const error = String((result.reason as Error)?.message ?? result.reason).slice(0, 500);
+        if (outage) {
+          metrics.failures.inc();
+          await tx.execute('UPDATE outbox_events SET last_error = $2 WHERE id = $1', [row.id, error]);
+          continue;
+        }
         const delay = Math.min(baseMs * 2 ** row.attempts, maxMs);
         await tx.execute(
           `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2,
@@ -159,6 +200,12 @@ export async function startOutboxRelay(opts: RelayOptions): Promise<OutboxRelay>
         );
         metrics.published.inc(sent.length);
       }
+      recordRelayRun(
+        startedAt,
+        opts.serviceName,
+        results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)),
+        { 'ecom.outbox.claimed': rows.length, 'ecom.outbox.published': sent.length },
+      );
       return rows.length;
     });
 
@@ -195,9 +242,22 @@ export async function startOutboxRelay(opts: RelayOptions): Promise<OutboxRelay>
   });
 
   let failures = 0;
+  let waitingForBroker = false;
   const loop = (async () => {
     while (!stopped) {
       pendingWake = false;
+      // While the broker is unreachable, claiming rows would only fail them: wait for the
+      // transport's own reconnect, looking again every poll interval (at most 500 ms). A plain
+      // timer, not sleep(): NOTIFYs must not turn this wait into a busy loop.
+      if (brokerOutage || !transport.isHealthy()) {
+        brokerOutage = false;
+        if (!waitingForBroker) logger.warn('broker unavailable; outbox relay waits for the reconnect');
+        waitingForBroker = true;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(opts.pollIntervalMs, 500)));
+        continue;
+      }
+      if (waitingForBroker) logger.info('broker available again; outbox relay resumes');
+      waitingForBroker = false;
       try {
         const claimed = await runOnce();
         failures = 0;

@@ -171,6 +171,7 @@ export async function createMessagingRuntime(opts: {
               pollIntervalMs: config.pollIntervalMs,
               batchSize: config.batchSize,
               retentionMs: config.retentionMs,
+              serviceName: opts.name,
             }),
           );
         }
@@ -189,6 +190,7 @@ export async function createMessagingRuntime(opts: {
             registry: opts.registry,
             maxRetries: config.maxRetries,
             prefetch: config.prefetch,
+            serviceName: opts.name,
           }),
         );
       }

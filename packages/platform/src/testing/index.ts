@@ -83,6 +83,7 @@ export async function waitFor<T>(
   }
 }
 
+export { type OtlpReceiver, type ReceivedSpan, SPAN_KIND, startOtlpReceiver } from './otlp-receiver.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /** Deletes every exchange and queue of a namespaced topology on the real broker (test cleanup). */

@@ -1,4 +1,4 @@
-import type { HttpApp } from '@ecom/platform';
+import { type HttpApp, type RouteRateLimit, rateLimitConfig } from '@ecom/platform';
 import type { KeyRing } from '../keys/key-ring.js';
 import { ErrorResponse } from '../schemas.js';
 import { decideClaims } from './claims.js';
@@ -10,17 +10,26 @@ export interface TokenRouteDeps {
   issuer: string;
   defaultTtlSeconds: number;
   clock: () => Date;
+  /** Per client IP (AUTH_RATE_LIMIT_MAX / AUTH_RATE_LIMIT_WINDOW_MS). */
+  rateLimit: RouteRateLimit;
 }
 
 export function registerTokenRoute(app: HttpApp, deps: TokenRouteDeps): void {
   app.post(
     '/api/auth/token',
     {
+      config: rateLimitConfig(deps.rateLimit),
       schema: {
         tags: ['auth'],
         summary: 'Issue an RS256 access token (mock identity provider: no authentication)',
         body: TokenRequest,
-        response: { 200: TokenResponse, 400: ErrorResponse, 415: ErrorResponse },
+        response: {
+          200: TokenResponse,
+          400: ErrorResponse,
+          413: ErrorResponse,
+          415: ErrorResponse,
+          429: ErrorResponse,
+        },
       },
     },
     async (request): Promise<TokenResponse> => {

@@ -29,7 +29,9 @@ const BOOLEAN_WORDS: Record<string, boolean> = {
 
 export function parseActiveFilter(raw: string | undefined): boolean | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
-  const value = BOOLEAN_WORDS[raw.trim().toLowerCase()];
+  const word = raw.trim().toLowerCase();
+  // Own keys only: `constructor` or `__proto__` must not find Object.prototype's (a 500 once).
+  const value = Object.hasOwn(BOOLEAN_WORDS, word) ? BOOLEAN_WORDS[word] : undefined;
   if (value === undefined) {
     throw new AppError('bad_request', 'INVALID_QUERY_PARAMETER', `active must be true or false, got "${raw}"`, {
       errors: [{ field: 'active', message: 'must be a boolean (true/false, yes/no, on/off, 1/0)' }],

@@ -41,6 +41,8 @@ interface CacheEntry {
   value: Promise<CatalogProduct>;
 }
 
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export function createCatalogClient(options: CatalogClientOptions): CatalogClient {
   const base = options.baseUrl.replace(/\/+$/, '');
   const now = options.now ?? Date.now;
@@ -48,6 +50,13 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
   const cache = new Map<string, CacheEntry>();
 
   const fetchProduct = async (skuId: string): Promise<CatalogProduct> => {
+    // `.` and `..` are dot segments: URL normalization would turn /products/.. into another
+    // path (a 400 or 404 from a different route, once reported as "catalog unavailable"). No
+    // client can address such a product, so none exists.
+    if (skuId === '.' || skuId === '..') return { kind: 'not_found', skuId };
+    // Not Unicode (an unpaired surrogate): no URL can carry it, no product has it. The kernel
+    // refuses such JSON already; this keeps an encoding error from passing for an outage.
+    if (UNPAIRED_SURROGATE.test(skuId)) return { kind: 'not_found', skuId };
     let res: Response;
     try {
       res = await fetch(`${base}/api/catalog/products/${encodeURIComponent(skuId)}`, {

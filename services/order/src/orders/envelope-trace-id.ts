@@ -25,8 +25,8 @@ export function parseTraceId(value: string | undefined): string | undefined {
 
 /**
  * The `trace_id` of an OrderCreated envelope (events.md §5):
- *  1. the active tracing span's 32-hex trace id, rendered as a UUID — `spanTraceId`; nothing
- *     supplies it yet (see `activeSpanTraceId`), the OTel span arrives with the observability work;
+ *  1. the active tracing span's 32-hex trace id, rendered as a UUID — `spanTraceId`, from
+ *     `activeSpanTraceId` (the kernel's tracing; packages/platform/src/telemetry);
  *  2. else the request's correlation value (X-Trace-Id, or the UUID made for the response) if it
  *     parses as a UUID, 32 hex or 16 hex digits;
  *  3. else a new random UUID.
@@ -41,10 +41,8 @@ export function envelopeTraceId(
 }
 
 /**
- * Rule 1's seam. When tracing lands this becomes
- * `trace.getActiveSpan()?.spanContext().traceId` (@opentelemetry/api), and the route passes it
- * unchanged; until then there is no span and rules 2–3 decide.
+ * Rule 1's seam: the kernel's `activeSpanTraceId()` — the active OTel span's trace id (32 hex;
+ * the HTTP request's span when tracing is on), undefined when tracing is off. The route passes it
+ * unchanged to `envelopeTraceId`.
  */
-export function activeSpanTraceId(): string | undefined {
-  return undefined;
-}
+export { activeSpanTraceId } from '@ecom/platform';

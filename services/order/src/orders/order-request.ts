@@ -37,6 +37,11 @@ export function normalizeOrderRequest(body: OrderRequestBody): Normalized {
     if (skuId.length > SKU_MAX_LENGTH) {
       errors.push({ field: `items[${i}].skuId`, message: `must be at most ${SKU_MAX_LENGTH} characters` });
     }
+    // JSON.parse reads 1e400 as Infinity, and the schema's `number` takes it (it was a 500).
+    if (!Number.isFinite(item.price)) {
+      errors.push({ field: `items[${i}].price`, message: 'must be a finite number' });
+      return { skuId, quantity: item.quantity, price: roundMoney(0) };
+    }
     return { skuId, quantity: item.quantity, price: roundMoney(item.price) };
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, request: { userId, items } };

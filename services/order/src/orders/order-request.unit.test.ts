@@ -41,6 +41,18 @@ describe('order request normalization and fingerprint', () => {
     );
   });
 
+  test('a price JSON.parse read as Infinity (1e400) is a field error, not a throw', () => {
+    const n = normalizeOrderRequest({
+      userId: 'u',
+      items: [
+        { skuId: 'a', quantity: 1, price: 1 },
+        { skuId: 'b', quantity: 1, price: JSON.parse('1e400') },
+      ],
+    });
+    assert.ok(!n.ok);
+    assert.deepEqual(n.errors, [{ field: 'items[1].price', message: 'must be a finite number' }]);
+  });
+
   test('the fingerprint ignores whitespace and 19.9 vs 19.90, and sees every real difference', () => {
     const base = fingerprintOf(normalize({ userId: 'u', items: [{ skuId: 'A', quantity: 1, price: 19.9 }] }));
     assert.match(base, /^[0-9a-f]{64}$/);
