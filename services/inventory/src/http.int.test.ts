@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { DB_MODES, startTcpProxy, startTestIssuer, type TestIssuer } from '@ecom/platform/testing';
+import { DB_MODES, startTcpProxy, startTestIssuer, type TestIssuer, waitFor } from '@ecom/platform/testing';
 import { decodeCursor, encodeCursor } from './releases/cursor.js';
 import { exportReleaseEvents } from './releases/export-release-events.js';
 import { parseFilters } from './releases/filters.js';
@@ -301,6 +301,23 @@ for (const mode of DB_MODES) {
         );
         const health = await down.service.app.inject({ method: 'GET', url: '/actuator/health' });
         assert.equal(health.json().components.redis.status, 'DOWN', 'visible in health, not critical');
+
+        // Redis returns: hits resume, and the value written during the outage is what they serve.
+        proxy.restore();
+        const hits0 = await down.metric('inventory_stock_cache_hits_total');
+        const served: number[] = [];
+        await waitFor(
+          async () => {
+            const res = await down.service.app.inject({ method: 'GET', url: `/api/stocks/${s}` });
+            served.push(res.json().availableQty);
+            return (await down.metric('inventory_stock_cache_hits_total')) > hits0;
+          },
+          { timeoutMs: 15_000, intervalMs: 200 },
+        );
+        assert.ok(
+          served.every((q) => q === 4),
+          `never the value from before the outage: ${served}`,
+        );
       } finally {
         await down.close();
         await proxy.close();
