@@ -7,6 +7,7 @@ export {
   createBearerVerifier,
 } from './bearer.js';
 export { type BearerConfig, createBearerVerifierFromConfig, readBearerConfig, readBlankable } from './config.js';
+export { decodeBase64url, decodeJsonObject, isJsonObject } from './encoding.js';
 export {
   type AuthLogger,
   consoleAuthLogger,
