@@ -4,11 +4,16 @@ import { Session } from 'node:inspector/promises';
 /** IPC messages between the bench (parent) and a server started by `startServer`. */
 export type ChildCommand =
   | { type: 'cpu-profile-start'; intervalUs: number }
-  | { type: 'cpu-profile-stop'; file: string };
+  | { type: 'cpu-profile-stop'; file: string }
+  /** A scenario-defined request to a worker child (see `serveCalls`). */
+  | { type: 'bench-call'; id: number; request: unknown };
 export type ChildReply =
   | { type: 'cpu-profile-started' }
   | { type: 'cpu-profile-written'; file: string }
-  | { type: 'cpu-profile-error'; message: string };
+  | { type: 'cpu-profile-error'; message: string }
+  /** A worker child (readiness `{ ipc: true }`) is set up and waits for calls. */
+  | { type: 'bench-ready' }
+  | { type: 'bench-result'; id: number; result?: unknown; error?: string };
 
 /**
  * For server entry points started by `startServer`:
@@ -72,4 +77,32 @@ export function requireEnv(name: string): string {
     process.exit(2);
   }
   return value;
+}
+
+/**
+ * For worker entries started with readiness `{ ipc: true }` (no HTTP server: an outbox relay, a
+ * consumer): tells the bench this process is set up. Call it after `guardChild`.
+ */
+export function signalReady(): void {
+  process.send?.({ type: 'bench-ready' } satisfies ChildReply);
+}
+
+/**
+ * Answers `ChildServer.call(request)` from the bench: one handler for every request; its result
+ * (JSON-serialisable) or its error message goes back over IPC. Calls may overlap.
+ */
+export function serveCalls(handler: (request: unknown) => Promise<unknown>): void {
+  process.on('message', (m: ChildCommand) => {
+    if (m?.type !== 'bench-call') return;
+    const reply = (r: ChildReply) => process.send?.(r);
+    handler(m.request).then(
+      (result) => reply({ type: 'bench-result', id: m.id, result }),
+      (err: unknown) =>
+        reply({
+          type: 'bench-result',
+          id: m.id,
+          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        }),
+    );
+  });
 }

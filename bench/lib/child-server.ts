@@ -11,7 +11,9 @@ export type Readiness =
   /** Polls `GET <path>` until it answers 2xx (e.g. `/actuator/health/readiness`). */
   | { http: string }
   /** Waits until the port accepts a TCP connection. */
-  | { port: true };
+  | { port: true }
+  /** Waits for the child's `signalReady()` over IPC (worker children without a server). */
+  | { ipc: true };
 
 export interface StartServerOptions {
   /** For messages and the output tail. */
@@ -50,6 +52,8 @@ export interface ChildServer {
   startCpuProfile(intervalUs?: number): Promise<void>;
   /** Stops it and has the child write the `.cpuprofile` to `file`. */
   stopCpuProfile(file: string): Promise<void>;
+  /** One request to the child's `serveCalls` handler; resolves with its result, rejects with its error. */
+  call<R = unknown>(request: unknown, timeoutMs?: number): Promise<R>;
   /** SIGTERM, wait for exit, SIGKILL after stopTimeoutMs. Idempotent. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -165,6 +169,12 @@ export async function startServer(opts: StartServerOptions): Promise<ChildServer
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  let ipcReady = false;
+  const results = new Map<number, (reply: Extract<ChildReply, { type: 'bench-result' }>) => void>();
+  child.on('message', (m: ChildReply) => {
+    if (m?.type === 'bench-ready') ipcReady = true;
+    else if (m?.type === 'bench-result') results.get(m.id)?.(m);
+  });
 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -211,6 +221,27 @@ export async function startServer(opts: StartServerOptions): Promise<ChildServer
       child.send(command);
     });
 
+  let nextCallId = 1;
+  const call = <R>(request: unknown, timeoutMs = 120_000) =>
+    new Promise<R>((resolve, reject) => {
+      const id = nextCallId++;
+      const settle = (err: Error | undefined, result?: unknown) => {
+        clearTimeout(timer);
+        results.delete(id);
+        if (err) reject(err);
+        else resolve(result as R);
+      };
+      const timer = setTimeout(() => settle(new Error(`${opts.name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      results.set(id, (m) =>
+        settle(m.error !== undefined ? new Error(`${opts.name}: ${m.error}`) : undefined, m.result),
+      );
+      // A child that dies mid-call must not leave the caller waiting for the timeout.
+      void exited.then(({ code, signal }) => {
+        if (results.has(id)) settle(new Error(`${opts.name} exited during a call (code ${code}, signal ${signal})`));
+      });
+      child.send({ type: 'bench-call', id, request } satisfies ChildCommand);
+    });
+
   const url = `http://${host}:${port}`;
   const deadline = Date.now() + readyTimeoutMs;
   try {
@@ -219,10 +250,15 @@ export async function startServer(opts: StartServerOptions): Promise<ChildServer
         const { code, signal } = await exited;
         throw new Error(`${opts.name} exited before it was ready (code ${code}, signal ${signal})`);
       }
-      const ready = 'http' in opts.readiness ? await probeHttp(url + opts.readiness.http) : await probePort(host, port);
+      const ready =
+        'http' in opts.readiness
+          ? await probeHttp(url + opts.readiness.http)
+          : 'ipc' in opts.readiness
+            ? ipcReady
+            : await probePort(host, port);
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`${opts.name} not ready after ${readyTimeoutMs} ms`);
-      await sleep(100);
+      await sleep('ipc' in opts.readiness ? 20 : 100);
     }
   } catch (err) {
     await stop();
@@ -242,6 +278,7 @@ export async function startServer(opts: StartServerOptions): Promise<ChildServer
     cpuTimeMs: () => processCpuTimeMs(child.pid ?? -1),
     startCpuProfile: (intervalUs = 1000) => ask({ type: 'cpu-profile-start', intervalUs }, 'cpu-profile-started'),
     stopCpuProfile: (file) => ask({ type: 'cpu-profile-stop', file }, 'cpu-profile-written'),
+    call,
     stop,
   };
 }

@@ -27,6 +27,22 @@ export interface BenchConfig {
   profileDir: string;
   /** Seed of the request order (BENCH_SEED, default 42). */
   seed: number;
+  /** Messaging scenarios: outbox rows / queued messages drained per round (BENCH_MESSAGES, default 20000). */
+  messages: number;
+  /** Messaging scenarios: consumer prefetch = the floor's concurrent workers (BENCH_PREFETCH, default 20). */
+  prefetch: number;
+  /** outbox-relay: relay batch sizes = the floor's in-flight windows (BENCH_RELAY_BATCHES, default "50,200"). */
+  relayBatches: number[];
+  /**
+   * publish-to-handled-latency: events per second (BENCH_LATENCY_RATE). Default: half of the
+   * consumer pipeline's drain rate, from consumer-pipeline in the same run or a short calibration.
+   */
+  latencyRate: number | undefined;
+  /**
+   * publish-to-handled-latency: who writes the outbox rows (BENCH_LATENCY_WRITER): `kernel`
+   * (createOutbox().add, default) or `after-commit` (the sketch in lib/outbox-sketch.ts).
+   */
+  latencyWriter: 'kernel' | 'after-commit';
 }
 
 function int(name: string, fallback: number, min: number, max: number): number {
@@ -53,5 +69,23 @@ export function readBenchConfig(runId: string): BenchConfig {
     cpuProf: prof,
     profileDir: process.env.BENCH_PROFILE_DIR?.trim() || join(tmpdir(), `bench-profiles-${runId}`),
     seed: int('BENCH_SEED', 42, 0, 2 ** 31),
+    messages: int('BENCH_MESSAGES', 20_000, 100, 1_000_000),
+    prefetch: int('BENCH_PREFETCH', 20, 1, 1000),
+    relayBatches: batches(process.env.BENCH_RELAY_BATCHES?.trim() || '50,200'),
+    latencyRate: process.env.BENCH_LATENCY_RATE?.trim() ? int('BENCH_LATENCY_RATE', 0, 1, 100_000) : undefined,
+    latencyWriter: writerKind(process.env.BENCH_LATENCY_WRITER?.trim() || 'kernel'),
   };
+}
+
+function batches(raw: string): number[] {
+  const list = raw.split(',').map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 10_000))
+    throw new Error(`BENCH_RELAY_BATCHES must be a comma-separated list of integers in [1, 10000], got "${raw}"`);
+  return list;
+}
+
+function writerKind(raw: string): 'kernel' | 'after-commit' {
+  if (raw !== 'kernel' && raw !== 'after-commit')
+    throw new Error(`BENCH_LATENCY_WRITER must be kernel|after-commit, got "${raw}"`);
+  return raw;
 }

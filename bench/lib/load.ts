@@ -15,6 +15,11 @@ export interface LoadOptions {
   timeoutS?: number;
   /** Record each 2xx latency (ms, float) for exact percentiles. Default true; off for warm-ups. */
   recordLatencies?: boolean;
+  /**
+   * Per-request changes after the path is chosen (autocannon's `setupRequest`), e.g. a fresh
+   * Idempotency-Key per request. Headers set here replace `headers` for that request.
+   */
+  setupRequest?: (req: autocannon.Request) => autocannon.Request;
 }
 
 export interface LoadResult {
@@ -62,7 +67,7 @@ export function runLoad(opts: LoadOptions): Promise<LoadResult> {
             setupRequest: (req) => {
               const path = paths[next]!;
               next = next + 1 === paths.length ? 0 : next + 1;
-              return { ...req, path };
+              return opts.setupRequest ? opts.setupRequest({ ...req, path }) : { ...req, path };
             },
           },
         ],
