@@ -1430,15 +1430,14 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     }
   });
 
-  test('kubectl kustomize renders the overlay (when kubectl is installed)', (t) => {
+  test('kubectl kustomize renders the overlay', () => {
     const kubectl = (process.env.PATH ?? '')
       .split(':')
       .map((d) => join(d, 'kubectl'))
       .find((p) => existsSync(p));
-    if (!kubectl) {
-      t.skip('kubectl not installed; the structural checks above still ran');
-      return;
-    }
+    // The machines this project runs on (dev and CI) ship kubectl; a missing one must be
+    // noticed, not passed over.
+    assert.ok(kubectl, 'kubectl is needed to render the kustomize overlay');
     const r = spawnSync(kubectl, ['kustomize', overlayDir], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
     const rendered = parseAllDocuments(r.stdout).map((d) => d.toJS());
