@@ -28,6 +28,7 @@ import type { DrainRun } from '../lib/drain.js';
 import { epochMs, setUpDatabase } from '../lib/messaging.js';
 import { databaseUrl } from '../lib/pg-admin.js';
 import { formatWaits, sampleWaits } from '../lib/pg-waits.js';
+import { cpuDelta, cpuSnapshot } from '../lib/proc.js';
 import { writeReport } from '../lib/report.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
 import { formatTable, median, percentile, round } from '../lib/stats.js';
@@ -61,6 +62,7 @@ const GOAL_P99_MS = 150;
  *  9. notification   consumer `notification.payment-result` (dedupe, notification row)
  */
 const COMMITS_PER_ORDER = 9;
+const SERVER_COMMANDS = ['postgres', 'beam.smp', 'redis-server'] as const;
 
 interface Placed {
   orderId: string;
@@ -211,7 +213,13 @@ async function run(ctx: ScenarioContext): Promise<void> {
   };
 
   // --- the floor ---------------------------------------------------------------------------
-  const floorRuns: (DrainRun & { rate: number; loadAvg1: number })[] = [];
+  const floorRuns: (DrainRun & {
+    rate: number;
+    pgCpuUsPerCommit: number;
+    childCpuUsPerCommit: number;
+    machineBusyPct: number;
+    loadAvg1: number;
+  })[] = [];
   const floorRound = async (n: number) => {
     const f: ChildServer = await startServer({
       name: `commit-floor#${n}`,
@@ -221,11 +229,22 @@ async function run(ctx: ScenarioContext): Promise<void> {
     });
     try {
       await f.call({ op: 'run', concurrency: config.connections, durationS: 2, record: false });
+      const before = cpuSnapshot(SERVER_COMMANDS);
+      const childBefore = f.cpuTimeMs();
       const r = await f.call<DrainRun>({ op: 'run', concurrency: config.connections, durationS: config.durationS });
-      const res = { ...r, rate: round((r.items * 1000) / r.elapsedMs, 1), loadAvg1: round(loadavg()[0] ?? 0, 2) };
+      const d = cpuDelta(before, cpuSnapshot(SERVER_COMMANDS));
+      const res = {
+        ...r,
+        rate: round((r.items * 1000) / r.elapsedMs, 1),
+        // Machine-wide postgres CPU per commit (neighbours included), and the floor process's own.
+        pgCpuUsPerCommit: round(((d.byCommand.postgres ?? 0) * 1000) / r.items, 0),
+        childCpuUsPerCommit: round(((f.cpuTimeMs() - childBefore) * 1000) / r.items, 0),
+        machineBusyPct: d.machineBusyPct,
+        loadAvg1: round(loadavg()[0] ?? 0, 2),
+      };
       floorRuns.push(res);
       log(
-        `  floor #${n}: ${res.rate} single-INSERT commits/s (${config.connections} workers, pool ${config.poolSize}) → ${round(res.rate / COMMITS_PER_ORDER, 1)} orders/s at ${COMMITS_PER_ORDER} commits each  load ${res.loadAvg1}`,
+        `  floor #${n}: ${res.rate} single-INSERT commits/s (${config.connections} workers, pool ${config.poolSize}) → ${round(res.rate / COMMITS_PER_ORDER, 1)} orders/s at ${COMMITS_PER_ORDER} commits each; postgres ${res.pgCpuUsPerCommit} µs/commit (machine-wide), floor process ${res.childCpuUsPerCommit} µs/commit; machine ${res.machineBusyPct}% busy  load ${res.loadAvg1}`,
       );
     } finally {
       await f.stop();
@@ -264,9 +283,13 @@ async function run(ctx: ScenarioContext): Promise<void> {
     const waits = sampleWaits(info.databases.order!, 50);
     const inventoryWaits = sampleWaits(info.databases.inventory!, 50);
     const stackCpu0 = stack.cpuTimeMs();
+    const benchCpu0 = process.cpuUsage();
+    const servers0 = cpuSnapshot(SERVER_COMMANDS);
     await sleep(SUSTAIN_S * 1000);
     const t1 = epochMs();
     const stackCpuMs = stack.cpuTimeMs() - stackCpu0;
+    const servers = cpuDelta(servers0, cpuSnapshot(SERVER_COMMANDS));
+    const benchCpu = process.cpuUsage(benchCpu0);
     const commits1 = await commitsNow();
     const backlog1 = inflight;
     stop = true;
@@ -296,6 +319,12 @@ async function run(ctx: ScenarioContext): Promise<void> {
       transactionsPerConfirmedOrder: round((commits1 - commits0) / Math.max(1, counts!.confirmed), 2),
       stackCpuPctOfOneCore: round((stackCpuMs / (seconds * 1000)) * 100, 1),
       stackCpuUsPerConfirmedOrder: round((stackCpuMs * 1000) / Math.max(1, counts!.confirmed), 0),
+      // Machine-wide per command (neighbours' use of the shared servers included: an upper bound).
+      serverCpuUsPerConfirmedOrder: Object.fromEntries(
+        Object.entries(servers.byCommand).map(([k, ms]) => [k, round((ms * 1000) / Math.max(1, counts!.confirmed), 0)]),
+      ),
+      benchCpuUsPerConfirmedOrder: round((benchCpu.user + benchCpu.system) / Math.max(1, counts!.confirmed), 0),
+      machineBusyPct: servers.machineBusyPct,
       loadAvg1: round(loadavg()[0] ?? 0, 2),
       waits: { order: orderWaits, inventory: invWaits },
     };
@@ -409,7 +438,13 @@ async function run(ctx: ScenarioContext): Promise<void> {
   );
   const sus = await sustained();
   log(
-    `  sustained: ${sus.confirmedPerS} CONFIRMED/s (${sus.confirmed} in ${sus.seconds} s; created ${sus.createdPerS}/s; FAILED ${sus.failed}; in flight ${sus.backlogAtStart} → ${sus.backlogAtEnd}); ${sus.transactionsPerConfirmedOrder} Postgres transactions per confirmed order (pg_stat_database, all five databases, reads included); stack process CPU ${sus.stackCpuPctOfOneCore}% of a core, ${sus.stackCpuUsPerConfirmedOrder} µs/order  load ${sus.loadAvg1}`,
+    `  sustained: ${sus.confirmedPerS} CONFIRMED/s (${sus.confirmed} in ${sus.seconds} s; created ${sus.createdPerS}/s; FAILED ${sus.failed}; in flight ${sus.backlogAtStart} → ${sus.backlogAtEnd}); ${sus.transactionsPerConfirmedOrder} Postgres transactions per confirmed order (pg_stat_database, all five databases, reads included); stack process CPU ${sus.stackCpuPctOfOneCore}% of a core, ${sus.stackCpuUsPerConfirmedOrder} µs/order; per order also ${Object.entries(
+      sus.serverCpuUsPerConfirmedOrder,
+    )
+      .map(([k, v]) => `${k} ${v} µs`)
+      .join(
+        ', ',
+      )} (machine-wide), bench ${sus.benchCpuUsPerConfirmedOrder} µs; machine ${sus.machineBusyPct}% busy  load ${sus.loadAvg1}`,
   );
   log(`  order db: ${formatWaits(sus.waits.order)}`);
   log(`  inventory db: ${formatWaits(sus.waits.inventory)}`);
@@ -484,6 +519,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
           `${SUSTAIN_S} s, ≤ ${WINDOW} in flight, ${CLIENTS} clients; load ${sus.loadAvg1}`,
         ],
         ['ratio', ratio.toFixed(3), `goal ≥ ${GOAL_RATIO}: ${ratioMet ? 'MET' : 'NOT MET'}`],
+        [
+          'CPU µs per order',
+          sus.stackCpuUsPerConfirmedOrder,
+          `stack process; postgres ${sus.serverCpuUsPerConfirmedOrder.postgres ?? '-'} (machine-wide; floor: ${median(floorRuns.map((f) => f.pgCpuUsPerCommit))} per commit), rabbitmq ${sus.serverCpuUsPerConfirmedOrder['beam.smp'] ?? '-'}`,
+        ],
         ['latency rate', lat.rate, 'orders/s, open loop'],
         ['order→CONFIRMED p50', lat.orderToConfirmed.p50, 'ms'],
         [
