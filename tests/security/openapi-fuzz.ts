@@ -775,7 +775,12 @@ function rawArb(
       ),
       // NUL in a string (PostgreSQL text cannot hold it).
       bodies(
-        validBody.map((body) => JSON.stringify(body ?? {}).replace(/"([^"\\]*)"/, '"$1\\u0000"')),
+        // A body with no string at all (`{}`) gets a NUL-bearing key, so the mutation is never a no-op.
+        validBody.map((body) => {
+          const json = JSON.stringify(body ?? {});
+          const mutated = json.replace(/"([^"\\]*)"/, '"$1\\u0000"');
+          return mutated !== json ? mutated : `{"nul\\u0000":1${json === '{}' ? '' : `,${json.slice(1, -1)}`}}`;
+        }),
         'raw:nul',
         [400],
       ),
