@@ -11,6 +11,13 @@ export interface Queryable {
   execute(text: string, params?: readonly unknown[]): Promise<{ rowCount: number }>;
   /** Several statements in one string, no parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Present only on the `tx` that `Database.transaction` hands out: runs `fn` once the
+   * transaction has COMMITTED (never after a rollback), after the commit round trip returned.
+   * The same function registered twice in one transaction runs once. Errors thrown by `fn` are
+   * swallowed: the transaction's outcome is already decided.
+   */
+  afterCommit?(fn: () => void): void;
 }
 
 export interface Database extends Queryable {
@@ -32,6 +39,15 @@ export interface Database extends Queryable {
    * sent while disconnected are lost (callers treat it as "go and look").
    */
   listen(name: string, onNotify: () => void): Promise<{ close(): Promise<void> }>;
+  /**
+   * A wake-up for the listeners of `name`, fire-and-forget and NOT durable (a lost one must
+   * only cost a poll interval). Listeners registered on this very Database object (this
+   * process) are called directly, with no round trip; only when there are none is a NOTIFY sent,
+   * in its own short asynchronous-commit transaction, coalesced to one in flight per name. Never
+   * call it inside a business transaction's critical path: see messaging/outbox.ts for why the
+   * outbox wakes its relay after COMMIT instead of NOTIFYing inside the transaction.
+   */
+  notify(name: string): void;
   /** Cheap round trip for health checks; rejects when the database cannot answer. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;

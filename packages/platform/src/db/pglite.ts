@@ -7,6 +7,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { templateDir, templateExists } from '../../scripts/pglite-template.mjs';
 import { type Database, type Queryable, TYPE_OIDS } from './database.js';
 import { quoteIdent, withTimeout } from './postgres.js';
+import { afterCommitHooks, createWakeups } from './wakeups.js';
 
 /**
  * Embedded PostgreSQL (PGlite, real Postgres compiled to WASM) for the zero-setup default.
@@ -90,6 +91,9 @@ function pgliteDatabase(pglite: PGlite, schema: string, dataDir: string): Databa
       await tx.exec(setPath);
       return fn(tx);
     });
+  // One instance, one session: a NOTIFY costs what any statement costs, but listeners of this
+  // schema in this process (the relay) are still called directly.
+  const wakeups = createWakeups((name) => pglite.query(`NOTIFY ${quoteIdent(`${name}_${schema}`)}`));
   const wrapTx = (tx: Transaction): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
       return (await tx.query<R>(text, params as unknown[] | undefined)).rows;
@@ -106,13 +110,25 @@ function pgliteDatabase(pglite: PGlite, schema: string, dataDir: string): Databa
     description: `pglite:${dataDir}#${schema}`,
     query: (text, params) => inSchema((tx) => wrapTx(tx).query(text, params)),
     execute: (text, params) => inSchema((tx) => wrapTx(tx).execute(text, params)),
-    transaction: (fn) => inSchema((tx) => fn(wrapTx(tx))),
+    async transaction(fn) {
+      const hooks = afterCommitHooks();
+      const result = await inSchema((tx) => fn({ ...wrapTx(tx), afterCommit: hooks.add }));
+      hooks.run(); // pglite.transaction resolved: committed
+      return result;
+    },
     exec: (sql) => inSchema((tx) => wrapTx(tx).exec(sql)),
     channel: (name) => `${name}_${schema}`,
     async listen(name, onNotify) {
       const unsubscribe = await pglite.listen(`${name}_${schema}`, () => onNotify());
-      return { close: () => unsubscribe() };
+      const unregister = wakeups.register(name, onNotify);
+      return {
+        async close() {
+          unregister();
+          await unsubscribe();
+        },
+      };
     },
+    notify: wakeups.notify,
     async ping(timeoutMs) {
       await withTimeout(pglite.query('SELECT 1'), timeoutMs, 'pglite ping');
     },

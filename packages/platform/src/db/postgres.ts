@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { type Database, type Queryable, TYPE_OIDS } from './database.js';
 import { describeTarget, type PgTarget } from './url.js';
+import { afterCommitHooks, createWakeups } from './wakeups.js';
 
 // Rows look the same on both drivers: int8 (count(*)) as a JS number, numeric as its exact
 // decimal text (money is never a binary float), timestamptz as Date (the driver default).
@@ -77,6 +78,11 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 
 export function postgresDatabase(pool: pg.Pool, description: string, newClient: () => pg.Client): Database {
   const base = wrap(pool);
+  // A NOTIFY-only transaction still writes a commit record: asynchronous commit keeps it from
+  // waiting for (and holding the notify queue's lock across) a WAL flush.
+  const wakeups = createWakeups((name) =>
+    pool.query(`BEGIN; SET LOCAL synchronous_commit = off; NOTIFY ${quoteIdent(name)}; COMMIT`),
+  );
   return {
     kind: 'postgres',
     description,
@@ -92,11 +98,12 @@ export function postgresDatabase(pool: pg.Pool, description: string, newClient: 
         broken = err;
       };
       client.on('error', onError);
+      const hooks = afterCommitHooks();
+      let result: Awaited<ReturnType<typeof fn>>;
       try {
         await client.query('BEGIN');
-        const result = await fn(wrap(client));
+        result = await fn({ ...wrap(client), afterCommit: hooks.add });
         await client.query('COMMIT');
-        return result;
       } catch (err) {
         if (!broken) await client.query('ROLLBACK').catch(() => undefined);
         throw err;
@@ -104,9 +111,21 @@ export function postgresDatabase(pool: pg.Pool, description: string, newClient: 
         client.off('error', onError);
         client.release(broken); // a broken connection is destroyed, not returned to the pool
       }
+      hooks.run(); // committed, and the connection is back in the pool
+      return result;
     },
     channel: (name) => name,
-    listen: (name, onNotify) => listenWithReconnect(newClient, name, onNotify),
+    async listen(name, onNotify) {
+      const remote = await listenWithReconnect(newClient, name, onNotify);
+      const unregister = wakeups.register(name, onNotify);
+      return {
+        async close() {
+          unregister();
+          await remote.close();
+        },
+      };
+    },
+    notify: wakeups.notify,
     async ping(timeoutMs) {
       await withTimeout(pool.query('SELECT 1'), timeoutMs, 'database ping');
     },

@@ -7,7 +7,7 @@ import { activeTraceparent } from '../telemetry/context.js';
 import { recordRelayRun, storableTraceparent, tracedPublish } from './tracing.js';
 import type { Headers, OutgoingMessage, Transport } from './transport.js';
 
-/** LISTEN/NOTIFY channel the writer pings on commit and the relay waits on. */
+/** LISTEN/NOTIFY channel the writer pings after commit and the relay waits on. */
 const OUTBOX_CHANNEL = 'ecom_outbox';
 
 /**
@@ -23,6 +23,8 @@ export interface Outbox {
 
 export function createOutbox(db: Database): Outbox {
   const channel = db.channel(OUTBOX_CHANNEL);
+  // One function per outbox, so a transaction that adds several rows wakes the relay once.
+  const wakeRelay = (): void => db.notify(OUTBOX_CHANNEL);
   return {
     async add(tx, event) {
       assertValidEvent(event); // never write an event a consumer would dead-letter
@@ -38,8 +40,15 @@ export function createOutbox(db: Database): Outbox {
           storableTraceparent(activeTraceparent()),
         ],
       );
-      // Delivered at COMMIT only (and dropped on rollback): wakes the relay at once.
-      await tx.query('SELECT pg_notify($1, $2)', [channel, '']);
+      // Wake the relay once the row is committed — AFTER the commit, not with a NOTIFY inside
+      // the transaction: PostgreSQL holds a database-wide lock from a notifying transaction's
+      // pre-commit until its commit is flushed, which made every outbox-writing commit of the
+      // database go one at a time (no group commit; bench/README.md "the outbox NOTIFY
+      // serialises commits"). Not durable: a wake-up lost to a crash costs one poll interval.
+      if (tx.afterCommit) tx.afterCommit(wakeRelay);
+      // No transaction hook (auto-commit, or a caller's own wrapper): the in-transaction NOTIFY,
+      // still delivered at COMMIT only and dropped on rollback.
+      else await tx.query('SELECT pg_notify($1, $2)', [channel, '']);
     },
   };
 }
