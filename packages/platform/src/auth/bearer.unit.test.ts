@@ -154,6 +154,7 @@ async function setup(
     keys?: unknown[];
     expectedIssuer?: string;
     clockSkewSeconds?: number;
+    verifiedTokenCacheSize?: number;
     uri?: string;
     jwks?: Partial<JwksKeySourceOptions>;
   } = {},
@@ -167,6 +168,7 @@ async function setup(
     jwks,
     expectedIssuer: opts.expectedIssuer ?? ISSUER,
     clockSkewSeconds: opts.clockSkewSeconds,
+    verifiedTokenCacheSize: opts.verifiedTokenCacheSize,
     now: () => clock.now,
   });
   return { server, clock, logger, jwks, verify: (h) => verifier.verify(h) };
@@ -584,6 +586,73 @@ describe('§5.5 steps 8–11: claims', () => {
     assert.deepEqual(await roles(null), []);
     const { roles: _roles, ...noRoles } = CLAIMS;
     assert.deepEqual((await assertOk(s, await withClaims(noRoles))).roles, []);
+  });
+});
+
+describe('verified-token cache', () => {
+  /** Counts WebCrypto RSA verifications (what jose's compactVerify ends in) while fn runs. */
+  async function rsaVerifications(fn: () => Promise<void>): Promise<number> {
+    const subtle = globalThis.crypto.subtle;
+    const original = subtle.verify;
+    let calls = 0;
+    subtle.verify = function (this: SubtleCrypto, ...args: Parameters<SubtleCrypto['verify']>) {
+      calls++;
+      return original.apply(this, args);
+    } as SubtleCrypto['verify'];
+    try {
+      await fn();
+    } finally {
+      subtle.verify = original;
+    }
+    return calls;
+  }
+
+  test('the same token again skips the RSA verification, every other check still runs', async () => {
+    const s = await setup();
+    const t = await token();
+    assert.equal(await rsaVerifications(async () => void (await assertOk(s, bearer(t)))), 1);
+    assert.equal(
+      await rsaVerifications(async () => {
+        for (let i = 0; i < 5; i++) assert.equal((await assertOk(s, bearer(t))).subject, 'alice');
+      }),
+      0,
+    );
+    // Expiry is checked against the clock on every call, cached or not.
+    s.clock.now = (CLAIMS.exp + 61) * 1000;
+    await assertReason(s, bearer(t), 'TOKEN_EXPIRED');
+  });
+
+  test('a token is remembered with its key: the same kid now serving another key means verifying again (and failing)', async () => {
+    const s = await setup({ jwks: { cacheSeconds: 5 } });
+    const t = await token();
+    await assertOk(s, bearer(t));
+    // Rotation that reuses the kid: key-a's kid now names key-b's public key.
+    s.server.keys = [{ ...keyB.jwk, kid: keyA.kid }];
+    s.clock.now += 5_000; // the JWKS cache expires: the next lookup refetches
+    const calls = await rsaVerifications(() => assertReason(s, bearer(t), 'TOKEN_SIGNATURE_INVALID'));
+    assert.equal(calls, 1, 'the cached result is not used for a different key');
+  });
+
+  test('failures are never remembered; size 0 turns the cache off', async () => {
+    const s = await setup();
+    const [h, p] = (await token()).split('.');
+    const forged = `${h}.${p}.${Buffer.alloc(256, 1).toString('base64url')}`;
+    assert.equal(
+      await rsaVerifications(async () => {
+        await assertReason(s, bearer(forged), 'TOKEN_SIGNATURE_INVALID');
+        await assertReason(s, bearer(forged), 'TOKEN_SIGNATURE_INVALID');
+      }),
+      2,
+    );
+    const off = await setup({ verifiedTokenCacheSize: 0 });
+    const t = await token();
+    assert.equal(
+      await rsaVerifications(async () => {
+        await assertOk(off, bearer(t));
+        await assertOk(off, bearer(t));
+      }),
+      2,
+    );
   });
 });
 
