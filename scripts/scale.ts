@@ -24,8 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { consumerQueues, fallbackTopology, mergeTopologies, platformTopology } from '@ecom/platform';
-import { deleteAmqpTopology } from '@ecom/platform/testing';
+import { deleteNamespacedTopology } from '@ecom/platform/testing';
 import {
   dlqContents,
   judgeBatch,
@@ -299,14 +298,9 @@ async function checkAuthReplicas(fleet: Fleet) {
 
 /** Queues and exchanges of the namespace, and its Redis keys (the databases go in teardown). */
 async function removeSharedLeftovers(infra: Infra, ns: string): Promise<void> {
-  const prefix = `${ns}.`;
-  await deleteAmqpTopology(
-    infra.amqpUrl,
-    mergeTopologies(
-      platformTopology({ namespace: prefix, retryTtlMs: RETRY_TTL_MS }),
-      fallbackTopology(Object.values(consumerQueues({ namespace: prefix })), RETRY_TTL_MS, prefix),
-    ),
-  ).catch((err) => log(`topology not removed: ${(err as Error).message}`));
+  await deleteNamespacedTopology(infra.amqpUrl, `${ns}.`).catch((err) =>
+    log(`topology not removed: ${(err as Error).message}`),
+  );
   const keys = spawnSync(
     'redis-cli',
     ['-h', infra.redisHost, '-p', String(infra.redisPort), '--scan', '--pattern', `${ns}:*`],

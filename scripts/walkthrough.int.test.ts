@@ -10,9 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { consumerQueues, fallbackTopology, mergeTopologies, platformTopology } from '@ecom/platform';
 import {
-  deleteAmqpTopology,
+  deleteNamespacedTopology,
   dropDatabase,
   TEST_AMQP_URL,
   TEST_PG_ADMIN_URL,
@@ -139,16 +138,7 @@ for (const mode of ['embedded', 'real servers'] as const) {
       await new Promise((r) => child.once('exit', r));
       rmSync(work, { recursive: true, force: true });
       await Promise.allSettled(real.databases.map((d) => dropDatabase(d)));
-      if (real.namespace) {
-        const ns = real.namespace;
-        await deleteAmqpTopology(
-          TEST_AMQP_URL,
-          mergeTopologies(
-            platformTopology({ namespace: ns }),
-            fallbackTopology(Object.values(consumerQueues({ namespace: ns })), 10_000, ns),
-          ),
-        ).catch(() => undefined);
-      }
+      if (real.namespace) await deleteNamespacedTopology(TEST_AMQP_URL, real.namespace).catch(() => undefined);
     }
   });
 }

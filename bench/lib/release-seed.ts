@@ -4,10 +4,12 @@
  * SQL `generate_series` straight into its `inventory_release_events`, and the environments of
  * the service and of the floor (servers/release-floor.ts).
  */
-import { startServer } from './child-server.js';
+import { type ChildServer, startServer } from './child-server.js';
 import type { BenchConfig } from './config.js';
 import type { Cleanup } from './lifecycle.js';
 import { benchDatabaseName, databaseUrl, dropDatabase, queryDatabase } from './pg-admin.js';
+import { profileFileFor } from './report.js';
+import type { ScenarioContext } from './scenario.js';
 
 export const KERNEL_SERVICE_ENTRY = new URL('../servers/kernel-service.ts', import.meta.url).pathname;
 export const RELEASE_FLOOR_ENTRY = new URL('../servers/release-floor.ts', import.meta.url).pathname;
@@ -84,4 +86,54 @@ export async function seedReleaseEvents(database: string, count: number, log: (m
   const [row] = await queryDatabase<{ n: number }>(database, 'SELECT count(*)::int AS n FROM inventory_release_events');
   if (row?.n !== count) throw new Error(`seeded ${row?.n} release events, expected ${count}`);
   log(`seeded ${count} release events in ${((Date.now() - t0) / 1000).toFixed(1)} s (VACUUM ANALYZE done)`);
+}
+
+export type ReleaseContender = 'floor' | 'service';
+
+/** A fresh child of one contender: the floor (servers/release-floor.ts) or inventory-service. */
+function startReleaseServer(db: ReleaseDatabase, label: ReleaseContender, round: number): Promise<ChildServer> {
+  return label === 'floor'
+    ? startServer({
+        name: `release-floor#${round}`,
+        entry: RELEASE_FLOOR_ENTRY,
+        env: db.floorEnv,
+        readiness: { port: true },
+      })
+    : startServer({
+        name: `inventory-service#${round}`,
+        entry: KERNEL_SERVICE_ENTRY,
+        env: db.serviceEnv,
+        readiness: { http: '/actuator/health/readiness' },
+      });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * `config.rounds` × (floor, service), alternated: each in a fresh child (config.pauseMs between
+ * two), `measure`d, then stopped. `profile` is the round's CPU profile file when this run
+ * profiles that kind (the measurement starts and stops the profiler itself).
+ */
+export async function alternateReleaseServers<R>(
+  ctx: ScenarioContext,
+  scenario: string,
+  db: ReleaseDatabase,
+  measure: (s: ChildServer, m: { label: ReleaseContender; round: number; profile: string | undefined }) => Promise<R>,
+): Promise<R[]> {
+  const { config, cleanup } = ctx;
+  const results: R[] = [];
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const label of ['floor', 'service'] as const) {
+      if (results.length > 0) await sleep(config.pauseMs);
+      const s = await startReleaseServer(db, label, round);
+      cleanup.defer(`stop ${s.name}`, () => s.stop().then(() => undefined));
+      try {
+        const profile = profileFileFor(config, scenario, label, label)?.(round);
+        results.push(await measure(s, { label, round, profile }));
+      } finally {
+        await s.stop();
+      }
+    }
+  }
+  return results;
 }

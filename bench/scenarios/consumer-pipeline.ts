@@ -3,7 +3,6 @@
  * valid OrderCreated messages, as a ratio of the rate of the one thing it must do per message —
  * a single-INSERT Postgres transaction — at the same concurrency. See bench/README.md.
  */
-import { mkdir } from 'node:fs/promises';
 import { type ChildServer, startServer } from '../lib/child-server.js';
 import type { BenchConfig } from '../lib/config.js';
 import { type DrainContender, type DrainRun, drainRatio, measureDrains, summarizeDrains } from '../lib/drain.js';
@@ -17,7 +16,15 @@ import {
   setUpBroker,
   setUpDatabase,
 } from '../lib/messaging.js';
-import { DRAIN_HEADER, drainRows, profileFileFor, profileSummaries, writeReport } from '../lib/report.js';
+import {
+  DRAIN_HEADER,
+  drainMedianRow,
+  drainRatioRow,
+  drainRows,
+  ensureProfileDir,
+  profileFileFor,
+  writeScenarioReport,
+} from '../lib/report.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
 import { formatTable } from '../lib/stats.js';
 
@@ -140,7 +147,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
     profileFile: profileFileFor(config, NAME, 'service', 'pipeline'),
   };
 
-  if (config.cpuProf !== 'off') await mkdir(config.profileDir, { recursive: true });
+  await ensureProfileDir(config);
   log(
     `measuring: ${config.rounds} rounds × (floor, pipeline), ${n} messages each, concurrency = prefetch ${config.prefetch}, DB pool ${config.poolSize} on both`,
   );
@@ -159,24 +166,12 @@ async function run(ctx: ScenarioContext): Promise<void> {
   console.log(
     `\n${NAME}: the kernel consumer pipeline (no-op handler) draining ${n} queued OrderCreated messages vs single-INSERT Postgres transactions; concurrency ${config.prefetch}, pool ${config.poolSize}; items/s${config.cpuProf !== 'off' ? ' — PROFILED RUN' : ''}\n`,
   );
-  const median = (label: string, m: typeof floorSummary) => [
-    'median',
-    label,
-    m.rate,
-    '',
-    '',
-    m.childCpuUsPerItem,
-    m.pgCpuUsPerItem,
-    m.brokerCpuUsPerItem,
-    m.machineBusyPct,
-    '',
-  ];
   console.log(
     formatTable(DRAIN_HEADER, [
       ...drainRows(results),
-      median('floor', floorSummary),
-      median('pipeline', pipelineSummary),
-      ['ratio', 'pipe/floor', ratio.rate.toFixed(3), '', '', ratio.childCpuPerItem.toFixed(3), '', '', '', ''],
+      drainMedianRow('floor', floorSummary),
+      drainMedianRow('pipeline', pipelineSummary),
+      drainRatioRow('pipe/floor', ratio),
     ]),
   );
   console.log(
@@ -185,18 +180,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
   console.log(
     `CPU per message (node + postgres + RabbitMQ) floor/pipeline = ${ratio.cpuBoundRate.toFixed(3)}: the ratio to expect where the box's CPU limits both`,
   );
-  const profiles = await profileSummaries(config, results);
-
-  await writeReport(
+  await writeScenarioReport(
     ctx,
-    NAME,
+    scenario,
+    { startedAt, results, profiledField: true },
     {
-      scenario: NAME,
-      description: scenario.description,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      profiled: config.cpuProf !== 'off',
-      machine: ctx.machine,
       config: {
         messages: n,
         messageBytesAvg: Math.round(bytes / n),
@@ -210,9 +198,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       medians: { floor: floorSummary, pipeline: pipelineSummary },
       ratio,
       goal: { rateRatioAtLeast: GOAL_RATIO, met },
-      ...(profiles.length ? { profileDir: config.profileDir, profiles } : {}),
     },
-    config.cpuProf !== 'off',
   );
 }
 

@@ -6,16 +6,14 @@
  * through /proc/<pid>/clear_refs right before, plus a 5 ms VmRSS sampler as a cross-check).
  */
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { loadavg } from 'node:os';
-import { type ChildServer, startServer } from '../lib/child-server.js';
 import type { BenchConfig } from '../lib/config.js';
 import { procMemory, resetPeakRss, sampleRss } from '../lib/memory.js';
-import { KERNEL_SERVICE_ENTRY, RELEASE_FLOOR_ENTRY, releaseDatabase, seedReleaseEvents } from '../lib/release-seed.js';
-import { profileFileFor, profileSummaries, writeReport } from '../lib/report.js';
+import { alternateReleaseServers, releaseDatabase, seedReleaseEvents } from '../lib/release-seed.js';
+import { ensureProfileDir, labelMedians, writeScenarioReport } from '../lib/report.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
-import { formatTable, median, percentile, round } from '../lib/stats.js';
+import { formatTable, percentile, round } from '../lib/stats.js';
 
 const NAME = 'csv-export';
 const ROWS = 20_000;
@@ -94,119 +92,89 @@ async function run(ctx: ScenarioContext): Promise<void> {
   log(`seeding ${ROWS} release events with generate_series`);
   await seedReleaseEvents(db.name, ROWS, log);
 
-  const contenders = [
-    {
-      label: 'floor',
-      start: (r: number) =>
-        startServer({
-          name: `release-floor#${r}`,
-          entry: RELEASE_FLOOR_ENTRY,
-          env: db.floorEnv,
-          readiness: { port: true },
-        }),
-    },
-    {
-      label: 'service',
-      start: (r: number) =>
-        startServer({
-          name: `inventory-service#${r}`,
-          entry: KERNEL_SERVICE_ENTRY,
-          env: db.serviceEnv,
-          readiness: { http: '/actuator/health/readiness' },
-        }),
-    },
-  ];
-  if (config.cpuProf !== 'off') await mkdir(config.profileDir, { recursive: true });
+  await ensureProfileDir(config);
   let referenceSha: string | undefined;
-  const results: ExportRound[] = [];
   log(
     `measuring: ${config.rounds} rounds × (floor, service): ${WARMUP_EXPORTS} warm-up exports, then ${EXPORTS_PER_ROUND} exports of ${LIMIT} rows one after another`,
   );
-  for (let r = 1; r <= config.rounds; r++) {
-    for (const c of contenders) {
-      if (results.length > 0) await sleep(config.pauseMs);
-      const s: ChildServer = await c.start(r);
-      cleanup.defer(`stop ${s.name}`, () => s.stop().then(() => undefined));
-      try {
-        for (let i = 0; i < WARMUP_EXPORTS; i++) {
-          const w = await exportOnce(s.url);
-          if (w.status !== 200) throw new Error(`${s.name}: export answered ${w.status}`);
-          referenceSha ??= w.sha;
-          if (w.sha !== referenceSha) throw new Error(`${s.name}: the CSV differs from the first server's (sha256)`);
-        }
-        await sleep(200);
-        const rssBefore = procMemory(s.pid).rssMiB;
-        const reset = resetPeakRss(s.pid);
-        const profile = profileFileFor(config, NAME, c.label === 'floor' ? 'floor' : 'service', c.label)?.(r);
-        if (profile) await s.startCpuProfile();
-        const sampler = sampleRss(s.pid, 5);
-        const cpu = s.cpuTimeMs();
-        const ttfb: number[] = [];
-        const ttlb: number[] = [];
-        let bytes = 0;
-        const chunks: number[] = [];
-        for (let i = 0; i < EXPORTS_PER_ROUND; i++) {
-          const e = await exportOnce(s.url);
-          if (e.status !== 200 || e.sha !== referenceSha) throw new Error(`${s.name}: export ${i} ${e.status} / sha`);
-          ttfb.push(e.ttfb);
-          ttlb.push(e.ttlb);
-          bytes = e.bytes;
-          chunks.push(e.chunks);
-        }
-        const cpuMs = s.cpuTimeMs() - cpu;
-        const sampled = sampler.stop();
-        if (profile) await s.stopCpuProfile(profile);
-        const mem = procMemory(s.pid);
-        const sorted = [...ttlb].sort((a, b) => a - b);
-        const res: ExportRound = {
-          round: r,
-          label: c.label,
-          ttfbMs: ttfb.map((v) => round(v, 2)),
-          ttlbMs: ttlb.map((v) => round(v, 2)),
-          ttlbP50: round(percentile(sorted, 50), 2),
-          ttlbMax: round(sorted[sorted.length - 1]!, 2),
-          bytes,
-          chunksP50: percentile(
-            [...chunks].sort((a, b) => a - b),
-            50,
-          ),
-          rssBeforeMiB: round(rssBefore, 1),
-          peakMiB: reset ? round(mem.hwmMiB, 1) : Number.NaN,
-          sampledPeakMiB: round(sampled.maxMiB, 1),
-          lifetimePeakMiB: Number.NaN,
-          serverCpuMsPerExport: round(cpuMs / EXPORTS_PER_ROUND, 1),
-          loadAvg1: round(loadavg()[0] ?? 0, 2),
-          ...(profile ? { profile } : {}),
-        };
-        if (!reset) res.lifetimePeakMiB = round(mem.hwmMiB, 1);
-        results.push(res);
-        log(
-          `  round ${r} ${c.label.padEnd(8)} time to last byte p50 ${res.ttlbP50} ms, max ${res.ttlbMax} ms (${bytes} bytes in ${res.chunksP50} chunks) | RSS before ${res.rssBeforeMiB} MiB, peak ${res.peakMiB} MiB (sampled ${res.sampledPeakMiB}) | CPU ${res.serverCpuMsPerExport} ms/export  load ${res.loadAvg1}`,
-        );
-      } finally {
-        await s.stop();
-      }
+  const results = await alternateReleaseServers(ctx, NAME, db, async (s, { label, round: r, profile }) => {
+    for (let i = 0; i < WARMUP_EXPORTS; i++) {
+      const w = await exportOnce(s.url);
+      if (w.status !== 200) throw new Error(`${s.name}: export answered ${w.status}`);
+      referenceSha ??= w.sha;
+      if (w.sha !== referenceSha) throw new Error(`${s.name}: the CSV differs from the first server's (sha256)`);
     }
-  }
-
-  const med = (label: string, f: (r: ExportRound) => number) =>
-    round(median(results.filter((r) => r.label === label).map(f)), 2);
-  const summary = (label: string) => ({
-    ttlbP50: med(label, (r) => r.ttlbP50),
-    ttlbMax: med(label, (r) => r.ttlbMax),
-    ttfbP50: med(label, (r) =>
-      percentile(
-        [...r.ttfbMs].sort((a, b) => a - b),
+    await sleep(200);
+    const rssBefore = procMemory(s.pid).rssMiB;
+    const reset = resetPeakRss(s.pid);
+    if (profile) await s.startCpuProfile();
+    const sampler = sampleRss(s.pid, 5);
+    const cpu = s.cpuTimeMs();
+    const ttfb: number[] = [];
+    const ttlb: number[] = [];
+    let bytes = 0;
+    const chunks: number[] = [];
+    for (let i = 0; i < EXPORTS_PER_ROUND; i++) {
+      const e = await exportOnce(s.url);
+      if (e.status !== 200 || e.sha !== referenceSha) throw new Error(`${s.name}: export ${i} ${e.status} / sha`);
+      ttfb.push(e.ttfb);
+      ttlb.push(e.ttlb);
+      bytes = e.bytes;
+      chunks.push(e.chunks);
+    }
+    const cpuMs = s.cpuTimeMs() - cpu;
+    const sampled = sampler.stop();
+    if (profile) await s.stopCpuProfile(profile);
+    const mem = procMemory(s.pid);
+    const sorted = [...ttlb].sort((a, b) => a - b);
+    const res: ExportRound = {
+      round: r,
+      label,
+      ttfbMs: ttfb.map((v) => round(v, 2)),
+      ttlbMs: ttlb.map((v) => round(v, 2)),
+      ttlbP50: round(percentile(sorted, 50), 2),
+      ttlbMax: round(sorted[sorted.length - 1]!, 2),
+      bytes,
+      chunksP50: percentile(
+        [...chunks].sort((a, b) => a - b),
         50,
       ),
-    ),
-    rssBeforeMiB: med(label, (r) => r.rssBeforeMiB),
-    peakMiB: med(label, (r) => r.peakMiB),
-    peakOverBaseMiB: med(label, (r) => r.peakMiB - r.rssBeforeMiB),
-    sampledPeakMiB: med(label, (r) => r.sampledPeakMiB),
-    cpuMsPerExport: med(label, (r) => r.serverCpuMsPerExport),
-    chunksP50: med(label, (r) => r.chunksP50),
+      rssBeforeMiB: round(rssBefore, 1),
+      peakMiB: reset ? round(mem.hwmMiB, 1) : Number.NaN,
+      sampledPeakMiB: round(sampled.maxMiB, 1),
+      lifetimePeakMiB: Number.NaN,
+      serverCpuMsPerExport: round(cpuMs / EXPORTS_PER_ROUND, 1),
+      loadAvg1: round(loadavg()[0] ?? 0, 2),
+      ...(profile ? { profile } : {}),
+    };
+    if (!reset) res.lifetimePeakMiB = round(mem.hwmMiB, 1);
+    log(
+      `  round ${r} ${label.padEnd(8)} time to last byte p50 ${res.ttlbP50} ms, max ${res.ttlbMax} ms (${bytes} bytes in ${res.chunksP50} chunks) | RSS before ${res.rssBeforeMiB} MiB, peak ${res.peakMiB} MiB (sampled ${res.sampledPeakMiB}) | CPU ${res.serverCpuMsPerExport} ms/export  load ${res.loadAvg1}`,
+    );
+    return res;
   });
+
+  const summary = (label: string) =>
+    labelMedians(
+      results,
+      label,
+      {
+        ttlbP50: (r) => r.ttlbP50,
+        ttlbMax: (r) => r.ttlbMax,
+        ttfbP50: (r) =>
+          percentile(
+            [...r.ttfbMs].sort((a, b) => a - b),
+            50,
+          ),
+        rssBeforeMiB: (r) => r.rssBeforeMiB,
+        peakMiB: (r) => r.peakMiB,
+        peakOverBaseMiB: (r) => r.peakMiB - r.rssBeforeMiB,
+        sampledPeakMiB: (r) => r.sampledPeakMiB,
+        cpuMsPerExport: (r) => r.serverCpuMsPerExport,
+        chunksP50: (r) => r.chunksP50,
+      },
+      2,
+    );
   const f = summary('floor');
   const sv = summary('service');
   console.log(
@@ -271,16 +239,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
     `\ntime to last byte p50: service ${sv.ttlbP50} ms, floor ${f.ttlbP50} ms, ratio ${(sv.ttlbP50 / f.ttlbP50).toFixed(3)}; peak RSS service ${sv.peakMiB} MiB (+${sv.peakOverBaseMiB} over its idle RSS), floor ${f.peakMiB} MiB (+${f.peakOverBaseMiB}); body chunks received per export: service ${sv.chunksP50}, floor ${f.chunksP50}`,
   );
 
-  const profiles = await profileSummaries(config, results);
-  await writeReport(
+  await writeScenarioReport(
     ctx,
-    NAME,
+    scenario,
+    { startedAt, results },
     {
-      scenario: NAME,
-      description: scenario.description,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      machine: ctx.machine,
       config: {
         rows: ROWS,
         limit: LIMIT,
@@ -297,9 +260,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
         ttlbP50: round(sv.ttlbP50 / f.ttlbP50, 3),
         peakOverBase: round(sv.peakOverBaseMiB / f.peakOverBaseMiB, 3),
       },
-      ...(profiles.length ? { profileDir: config.profileDir, profiles } : {}),
     },
-    config.cpuProf !== 'off',
   );
 }
 

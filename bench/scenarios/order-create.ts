@@ -8,7 +8,6 @@
  * A third contender, the same service with OUTBOX_RELAYS=0, separates the relay's share.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { startTestIssuer } from '@ecom/platform/testing';
 import { type ChildServer, startServer } from '../lib/child-server.js';
 import type { BenchConfig } from '../lib/config.js';
@@ -17,7 +16,14 @@ import { type LoadOptions, runLoad } from '../lib/load.js';
 import { BENCH_AMQP_URL } from '../lib/messaging.js';
 import { benchDatabaseName, databaseUrl, dropDatabase, queryDatabase } from '../lib/pg-admin.js';
 import { formatWaits, sampleWaits, type WaitProfile } from '../lib/pg-waits.js';
-import { DRAIN_HEADER, drainRows, profileFileFor, profileSummaries, writeReport } from '../lib/report.js';
+import {
+  DRAIN_HEADER,
+  drainMedianRow,
+  drainRows,
+  ensureProfileDir,
+  profileFileFor,
+  writeScenarioReport,
+} from '../lib/report.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
 import { purgeQueues, serviceNamespace } from '../lib/service-broker.js';
 import { formatTable, median, round as roundTo } from '../lib/stats.js';
@@ -207,7 +213,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
     profileFile: profileFileFor(config, NAME, 'service', label),
   });
 
-  if (config.cpuProf !== 'off') await mkdir(config.profileDir, { recursive: true });
+  await ensureProfileDir(config);
   const contenders = [floor, service('service', 1), service('no-relay', 0)];
   log(
     `measuring: ${config.rounds} rounds × (floor, service, service with OUTBOX_RELAYS=0), ${config.warmupS} s warm-up + ${config.durationS} s, ${config.connections} concurrent, pool ${config.poolSize}`,
@@ -237,24 +243,12 @@ async function run(ctx: ScenarioContext): Promise<void> {
           Number(results[i]!.extra?.p95),
           Number(results[i]!.extra?.p99),
         ]),
-        ...contenders.map((c) => {
-          const m = medians[c.label]!;
-          return [
-            'median',
-            c.label,
-            m.rate,
-            '',
-            '',
-            m.childCpuUsPerItem,
-            m.pgCpuUsPerItem,
-            m.brokerCpuUsPerItem,
-            m.machineBusyPct,
-            '',
-            lat(c.label, 'p50'),
-            lat(c.label, 'p95'),
-            lat(c.label, 'p99'),
-          ];
-        }),
+        ...contenders.map((c) => [
+          ...drainMedianRow(c.label, medians[c.label]!),
+          lat(c.label, 'p50'),
+          lat(c.label, 'p95'),
+          lat(c.label, 'p99'),
+        ]),
       ],
     ),
   );
@@ -274,18 +268,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
         `  round ${r.round} ${r.label.padEnd(9)} relay: ${r.extra.outboxSent} rows SENT in ${r.extra.relayCycles} cycles (${r.extra.rowsPerRelayCycle} per cycle, one commit each), ${r.extra.outboxPending} PENDING at the stop`,
       );
   }
-  const profiles = await profileSummaries(config, results);
-
-  await writeReport(
+  await writeScenarioReport(
     ctx,
-    NAME,
+    scenario,
+    { startedAt, results, profiledField: true },
     {
-      scenario: NAME,
-      description: scenario.description,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      profiled: config.cpuProf !== 'off',
-      machine: ctx.machine,
       config: {
         durationS: config.durationS,
         warmupS: config.warmupS,
@@ -306,9 +293,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       ratios: { service: ratio, noRelay: ratioNoRelay },
       catalogLookups: lookups,
       goal: { ratioAtLeast: GOAL, met },
-      ...(profiles.length ? { profileDir: config.profileDir, profiles } : {}),
     },
-    config.cpuProf !== 'off',
   );
 }
 

@@ -3,13 +3,20 @@
  * as a ratio of the broker's own limit for the same messages (raw amqplib confirm-channel
  * publishing with the same in-flight window). See bench/README.md.
  */
-import { mkdir } from 'node:fs/promises';
 import { createOutbox, type Database } from '@ecom/platform';
 import { startServer } from '../lib/child-server.js';
 import type { BenchConfig } from '../lib/config.js';
 import { type DrainContender, drainRatio, measureDrains, summarizeDrains } from '../lib/drain.js';
 import { BENCH_AMQP_URL, type BenchBroker, orderCreated, setUpBroker, setUpDatabase } from '../lib/messaging.js';
-import { DRAIN_HEADER, drainRows, profileFileFor, profileSummaries, writeReport } from '../lib/report.js';
+import {
+  DRAIN_HEADER,
+  drainMedianRow,
+  drainRatioRow,
+  drainRows,
+  ensureProfileDir,
+  profileFileFor,
+  writeScenarioReport,
+} from '../lib/report.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
 import { formatTable } from '../lib/stats.js';
 
@@ -146,7 +153,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
     },
   ]);
 
-  if (config.cpuProf !== 'off') await mkdir(config.profileDir, { recursive: true });
+  await ensureProfileDir(config);
   log(
     `measuring: ${config.rounds} rounds × (${contenders.map((c) => c.label).join(', ')}), ${n} rows each, relay DB pool ${config.poolSize}`,
   );
@@ -165,35 +172,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
   );
   const rows: (string | number)[][] = drainRows(results);
   for (const b of perBatch) {
-    for (const [label, m] of [
-      [`floor/${b.batch}`, b.floor],
-      [`relay/${b.batch}`, b.relay],
-    ] as const) {
-      rows.push([
-        'median',
-        label,
-        m.rate,
-        '',
-        '',
-        m.childCpuUsPerItem,
-        m.pgCpuUsPerItem,
-        m.brokerCpuUsPerItem,
-        m.machineBusyPct,
-        '',
-      ]);
-    }
-    rows.push([
-      'ratio',
-      `batch ${b.batch}`,
-      b.ratio.rate.toFixed(3),
-      '',
-      '',
-      b.ratio.childCpuPerItem.toFixed(3),
-      '',
-      '',
-      '',
-      '',
-    ]);
+    rows.push(
+      drainMedianRow(`floor/${b.batch}`, b.floor),
+      drainMedianRow(`relay/${b.batch}`, b.relay),
+      drainRatioRow(`batch ${b.batch}`, b.ratio),
+    );
   }
   console.log(formatTable(DRAIN_HEADER, rows));
   for (const b of perBatch) {
@@ -243,18 +226,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
       phaseRows,
     ),
   );
-  const profiles = await profileSummaries(config, results);
-
-  await writeReport(
+  await writeScenarioReport(
     ctx,
-    NAME,
+    scenario,
+    { startedAt, results, profiledField: true },
     {
-      scenario: NAME,
-      description: scenario.description,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      profiled: config.cpuProf !== 'off',
-      machine: ctx.machine,
       config: {
         rows: n,
         batches: config.relayBatches,
@@ -268,9 +244,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       rounds: results,
       perBatch,
       goal: { rateRatioAtLeast: GOAL_RATIO, atBatch: config.relayBatches[0], met: perBatch[0]?.met ?? false },
-      ...(profiles.length ? { profileDir: config.profileDir, profiles } : {}),
     },
-    config.cpuProf !== 'off',
   );
 }
 

@@ -9,7 +9,14 @@ import { startServer } from '../lib/child-server.js';
 import type { BenchConfig } from '../lib/config.js';
 import { type DrainContender, type DrainRun, drainRatio, measureDrains, summarizeDrains } from '../lib/drain.js';
 import { setUpDatabase } from '../lib/messaging.js';
-import { DRAIN_HEADER, drainRows, profileFileFor, profileSummaries, writeReport } from '../lib/report.js';
+import {
+  DRAIN_HEADER,
+  drainMedianRow,
+  drainRatioRow,
+  drainRows,
+  profileFileFor,
+  writeScenarioReport,
+} from '../lib/report.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
 import { formatTable } from '../lib/stats.js';
 
@@ -144,23 +151,9 @@ async function run(ctx: ScenarioContext): Promise<void> {
   console.log(
     formatTable(DRAIN_HEADER, [
       ...drainRows(results),
-      ...contenders.map((c) => {
-        const m = medians[c.label]!;
-        return [
-          'median',
-          c.label,
-          m.rate,
-          '',
-          '',
-          m.childCpuUsPerItem,
-          m.pgCpuUsPerItem,
-          m.brokerCpuUsPerItem,
-          m.machineBusyPct,
-          '',
-        ];
-      }),
-      ['ratio', 'kernel/floor', kernel.rate.toFixed(3), '', '', kernel.childCpuPerItem.toFixed(3), '', '', '', ''],
-      ['ratio', 'after/floor', after.rate.toFixed(3), '', '', after.childCpuPerItem.toFixed(3), '', '', '', ''],
+      ...contenders.map((c) => drainMedianRow(c.label, medians[c.label]!)),
+      drainRatioRow('kernel/floor', kernel),
+      drainRatioRow('after/floor', after),
     ]),
   );
   console.log(
@@ -169,18 +162,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
   console.log('\nwhat the active backends waited on (average backends per 20 ms sample; cpu = running):');
   for (const r of results)
     console.log(`  round ${r.round} ${r.label.padEnd(12)} ${JSON.stringify(r.extra?.waitEvents ?? {})}`);
-  const profiles = await profileSummaries(config, results);
-
-  await writeReport(
+  await writeScenarioReport(
     ctx,
-    NAME,
+    scenario,
+    { startedAt, results, profiledField: true },
     {
-      scenario: NAME,
-      description: scenario.description,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      profiled: config.cpuProf !== 'off',
-      machine: ctx.machine,
       config: {
         writes: n,
         concurrency: config.connections,
@@ -191,9 +177,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       rounds: results,
       medians,
       ratios: { kernel, afterCommit: after },
-      ...(profiles.length ? { profileDir: config.profileDir, profiles } : {}),
     },
-    config.cpuProf !== 'off',
   );
 }
 

@@ -7,17 +7,16 @@
  * `?page=5000&size=20` (the same rows), serially. Service vs floor (servers/release-floor.ts: bare
  * Fastify, the same SQL through a pg Pool of the same size), alternated.
  */
-import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
-import { type ChildServer, startServer } from '../lib/child-server.js';
+import type { ChildServer } from '../lib/child-server.js';
 import type { BenchConfig } from '../lib/config.js';
 import { type PacedResult, runPaced } from '../lib/paced.js';
 import { queryDatabase } from '../lib/pg-admin.js';
-import { KERNEL_SERVICE_ENTRY, RELEASE_FLOOR_ENTRY, releaseDatabase, seedReleaseEvents } from '../lib/release-seed.js';
-import { profileFileFor, profileSummaries, writeReport } from '../lib/report.js';
+import { alternateReleaseServers, releaseDatabase, seedReleaseEvents } from '../lib/release-seed.js';
+import { ensureProfileDir, labelMedians, writeScenarioReport } from '../lib/report.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
-import { formatTable, median, randomPicks, round } from '../lib/stats.js';
+import { formatTable, randomPicks, round } from '../lib/stats.js';
 
 const NAME = 'release-cursor';
 const ROWS = Number(process.env.BENCH_RELEASE_EVENTS ?? 200_000);
@@ -45,7 +44,6 @@ interface CursorRound {
 }
 
 const cursorOf = (ms: number, id: string) => Buffer.from(`${ms}:${id}`, 'utf8').toString('base64url');
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function measure(s: ChildServer, opts: Parameters<typeof runPaced>[0]): Promise<Measure> {
   const cpu = s.cpuTimeMs();
@@ -113,96 +111,67 @@ async function run(ctx: ScenarioContext): Promise<void> {
       throw new Error(`${label}: answers differ from the first server's`);
   };
 
-  const contenders = [
-    {
-      label: 'floor',
-      start: (r: number) =>
-        startServer({
-          name: `release-floor#${r}`,
-          entry: RELEASE_FLOOR_ENTRY,
-          env: db.floorEnv,
-          readiness: { port: true },
-        }),
-    },
-    {
-      label: 'service',
-      start: (r: number) =>
-        startServer({
-          name: `inventory-service#${r}`,
-          entry: KERNEL_SERVICE_ENTRY,
-          env: db.serviceEnv,
-          readiness: { http: '/actuator/health/readiness' },
-        }),
-    },
-  ];
   const serialS = Math.max(3, Math.round(config.durationS / 2));
-  if (config.cpuProf !== 'off') await mkdir(config.profileDir, { recursive: true });
+  await ensureProfileDir(config);
   log(
     `measuring: ${config.rounds} rounds × (floor, service); cursor pages at ${PACED.workers} users × ${PACED.thinkMs} ms (${PACED_WARMUP_S} s warm-up + ${config.durationS} s), then serially ${serialS} s, then page=${OFFSET_PAGE} serially ${serialS} s`,
   );
-  const results: CursorRound[] = [];
-  for (let r = 1; r <= config.rounds; r++) {
-    for (const c of contenders) {
-      if (results.length > 0) await sleep(config.pauseMs);
-      const s = await c.start(r);
-      cleanup.defer(`stop ${s.name}`, () => s.stop().then(() => undefined));
-      try {
-        await check(c.label, s);
-        const lines = s.outputLines;
-        const paced = { url: s.url, paths: cursorPaths, ...PACED };
-        await runPaced({ ...paced, durationS: PACED_WARMUP_S, record: false });
-        const profile = profileFileFor(config, NAME, c.label === 'floor' ? 'floor' : 'service', c.label)?.(r);
-        if (profile) await s.startCpuProfile();
-        const cursorPaced = await measure(s, { ...paced, durationS: config.durationS });
-        if (profile) await s.stopCpuProfile(profile);
-        const cursorSerial = await measure(s, {
-          url: s.url,
-          paths: cursorPaths,
-          workers: 1,
-          thinkMs: 0,
-          durationS: serialS,
-        });
-        await runPaced({ url: s.url, paths: [offsetPath], workers: 1, thinkMs: 0, durationS: 1, record: false });
-        const offsetSerial = await measure(s, {
-          url: s.url,
-          paths: [offsetPath],
-          workers: 1,
-          thinkMs: 0,
-          durationS: serialS,
-        });
-        const res: CursorRound = {
-          round: r,
-          label: c.label,
-          cursorPaced,
-          cursorSerial,
-          offsetSerial,
-          serverLogLines: s.outputLines - lines,
-          ...(profile ? { profile } : {}),
-        };
-        results.push(res);
-        log(
-          `  round ${r} ${c.label.padEnd(8)} cursor paced ${cursorPaced.rps.toFixed(0)} req/s p50 ${cursorPaced.p50.toFixed(2)} p95 ${cursorPaced.p95.toFixed(2)} p99 ${cursorPaced.p99.toFixed(2)} ms (${cursorPaced.serverCpuUsPerReq} µs/req) | cursor serial p50 ${cursorSerial.p50.toFixed(2)} p95 ${cursorSerial.p95.toFixed(2)} | offset serial p50 ${offsetSerial.p50.toFixed(2)} p95 ${offsetSerial.p95.toFixed(2)} ms  load ${offsetSerial.loadAvg1}`,
-        );
-      } finally {
-        await s.stop();
-      }
-    }
-  }
-
-  const med = (label: string, f: (r: CursorRound) => number) =>
-    round(median(results.filter((r) => r.label === label).map(f)), 3);
-  const summary = (label: string) => ({
-    cursorPacedRps: med(label, (r) => r.cursorPaced.rps),
-    cursorPacedP50: med(label, (r) => r.cursorPaced.p50),
-    cursorPacedP95: med(label, (r) => r.cursorPaced.p95),
-    cursorPacedP99: med(label, (r) => r.cursorPaced.p99),
-    cursorPacedCpuUsPerReq: med(label, (r) => r.cursorPaced.serverCpuUsPerReq),
-    cursorSerialP50: med(label, (r) => r.cursorSerial.p50),
-    cursorSerialP95: med(label, (r) => r.cursorSerial.p95),
-    offsetSerialP50: med(label, (r) => r.offsetSerial.p50),
-    offsetSerialP95: med(label, (r) => r.offsetSerial.p95),
-    offsetSerialCpuUsPerReq: med(label, (r) => r.offsetSerial.serverCpuUsPerReq),
+  const results = await alternateReleaseServers(ctx, NAME, db, async (s, { label, round: r, profile }) => {
+    await check(label, s);
+    const lines = s.outputLines;
+    const paced = { url: s.url, paths: cursorPaths, ...PACED };
+    await runPaced({ ...paced, durationS: PACED_WARMUP_S, record: false });
+    if (profile) await s.startCpuProfile();
+    const cursorPaced = await measure(s, { ...paced, durationS: config.durationS });
+    if (profile) await s.stopCpuProfile(profile);
+    const cursorSerial = await measure(s, {
+      url: s.url,
+      paths: cursorPaths,
+      workers: 1,
+      thinkMs: 0,
+      durationS: serialS,
+    });
+    await runPaced({ url: s.url, paths: [offsetPath], workers: 1, thinkMs: 0, durationS: 1, record: false });
+    const offsetSerial = await measure(s, {
+      url: s.url,
+      paths: [offsetPath],
+      workers: 1,
+      thinkMs: 0,
+      durationS: serialS,
+    });
+    const res: CursorRound = {
+      round: r,
+      label,
+      cursorPaced,
+      cursorSerial,
+      offsetSerial,
+      serverLogLines: s.outputLines - lines,
+      ...(profile ? { profile } : {}),
+    };
+    log(
+      `  round ${r} ${label.padEnd(8)} cursor paced ${cursorPaced.rps.toFixed(0)} req/s p50 ${cursorPaced.p50.toFixed(2)} p95 ${cursorPaced.p95.toFixed(2)} p99 ${cursorPaced.p99.toFixed(2)} ms (${cursorPaced.serverCpuUsPerReq} µs/req) | cursor serial p50 ${cursorSerial.p50.toFixed(2)} p95 ${cursorSerial.p95.toFixed(2)} | offset serial p50 ${offsetSerial.p50.toFixed(2)} p95 ${offsetSerial.p95.toFixed(2)} ms  load ${offsetSerial.loadAvg1}`,
+    );
+    return res;
   });
+
+  const summary = (label: string) =>
+    labelMedians(
+      results,
+      label,
+      {
+        cursorPacedRps: (r) => r.cursorPaced.rps,
+        cursorPacedP50: (r) => r.cursorPaced.p50,
+        cursorPacedP95: (r) => r.cursorPaced.p95,
+        cursorPacedP99: (r) => r.cursorPaced.p99,
+        cursorPacedCpuUsPerReq: (r) => r.cursorPaced.serverCpuUsPerReq,
+        cursorSerialP50: (r) => r.cursorSerial.p50,
+        cursorSerialP95: (r) => r.cursorSerial.p95,
+        offsetSerialP50: (r) => r.offsetSerial.p50,
+        offsetSerialP95: (r) => r.offsetSerial.p95,
+        offsetSerialCpuUsPerReq: (r) => r.offsetSerial.serverCpuUsPerReq,
+      },
+      3,
+    );
   const f = summary('floor');
   const sv = summary('service');
   const met = sv.cursorPacedP95 <= GOAL_P95_MS;
@@ -281,17 +250,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
       .map((l) => l.trim())
       .join(' | ')}`,
   );
-  const profiles = await profileSummaries(config, results);
-
-  await writeReport(
+  await writeScenarioReport(
     ctx,
-    NAME,
+    scenario,
+    { startedAt, results },
     {
-      scenario: NAME,
-      description: scenario.description,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      machine: ctx.machine,
       config: {
         rows: ROWS,
         size: SIZE,
@@ -311,9 +274,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       },
       plans,
       goal: { cursorPacedP95AtMostMs: GOAL_P95_MS, met },
-      ...(profiles.length ? { profileDir: config.profileDir, profiles } : {}),
     },
-    config.cpuProf !== 'off',
   );
 }
 

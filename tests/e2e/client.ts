@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Stack } from './stack.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: callers read loosely typed JSON bodies in assertions
 export async function json<T = any>(res: Response): Promise<T> {
   const text = await res.text();
   try {

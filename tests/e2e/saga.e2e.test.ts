@@ -13,7 +13,7 @@ import type { Delivery } from '@ecom/platform';
 import { waitFor } from '@ecom/platform/testing';
 import { checkInvariants } from '../invariants.js';
 import { json, placeOrder, seed, stockOf, token, waitForStatus } from './client.js';
-import { type ServiceName, type Stack, type StackMode, startStack } from './stack.js';
+import { type Stack, type StackMode, startStack } from './stack.js';
 
 const DECLINE_ABOVE = 1000;
 const MODES: readonly StackMode[] = ['real', 'embedded'];

@@ -7,19 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { dropDatabase, TEST_AMQP_URL, TEST_PG_ADMIN_URL } from '@ecom/platform/testing';
+import { deleteNamespacedTopology, dropDatabase, TEST_AMQP_URL, TEST_PG_ADMIN_URL } from '@ecom/platform/testing';
 import { SERVICES } from '../../scripts/services.js';
-import {
-  consumerQueues,
-  createService,
-  type Database,
-  deleteAmqpTopologyForTests,
-  fallbackTopology,
-  mergeTopologies,
-  platformTopology,
-  type Service,
-  type Transport,
-} from './platform.js';
+import { createService, type Database, type Service, type Transport } from './platform.js';
 
 export type ServiceName = 'auth' | 'catalog' | 'order' | 'inventory' | 'payment' | 'notification';
 export const ALL: readonly ServiceName[] = ['auth', 'catalog', 'inventory', 'payment', 'notification', 'order'];
@@ -129,13 +119,7 @@ export async function startStack(
       await Promise.allSettled(started.reverse().map((s) => s.stop()));
       if (mode === 'real') {
         await Promise.allSettled(databases.map((d) => dropDatabase(d)));
-        await deleteAmqpTopologyForTests(
-          TEST_AMQP_URL,
-          mergeTopologies(
-            platformTopology({ namespace: `${ns}.`, retryTtlMs: RETRY_TTL_MS }),
-            fallbackTopology(Object.values(consumerQueues({ namespace: `${ns}.` })), RETRY_TTL_MS, `${ns}.`),
-          ),
-        ).catch(() => undefined);
+        await deleteNamespacedTopology(TEST_AMQP_URL, `${ns}.`).catch(() => undefined);
       }
     },
   };

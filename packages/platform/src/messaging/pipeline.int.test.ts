@@ -13,7 +13,7 @@ import type { Service } from '../service.js';
 import {
   DB_MODES,
   type DbMode,
-  deleteAmqpTopology,
+  deleteNamespacedTopology,
   startTcpProxy,
   startTestIssuer,
   startTestService,
@@ -27,8 +27,6 @@ import {
 import type { AmqpTransport } from './amqp-transport.js';
 import { discardDlq, dlqAudit, listDlq, replayDlq } from './dlq.js';
 import { startOutboxRelay } from './outbox.js';
-import { fallbackTopology, mergeTopologies } from './pipeline-topology.js';
-import { consumerQueues, platformTopology } from './topology.js';
 import type { Delivery, Transport } from './transport.js';
 
 const RETRY_TTL_MS = 150;
@@ -72,7 +70,7 @@ for (const mode of DB_MODES) {
     after(async () => {
       await svc.close();
       await issuer.close();
-      if (mode === 'postgres') await deleteAmqpTopology(TEST_AMQP_URL, topologyOf(ns));
+      if (mode === 'postgres') await deleteNamespacedTopology(TEST_AMQP_URL, ns, { extraQueues: ['probe'] });
     });
 
     const orderCreated = (orderId = randomUUID()) =>
@@ -384,7 +382,7 @@ for (const mode of DB_MODES) {
         assert.equal(row?.status, 'SENT');
       } finally {
         await quiet.close();
-        if (mode === 'postgres') await deleteAmqpTopology(TEST_AMQP_URL, topologyOf(ns2));
+        if (mode === 'postgres') await deleteNamespacedTopology(TEST_AMQP_URL, ns2, { extraQueues: ['probe'] });
       }
     });
 
@@ -515,20 +513,12 @@ describe('messaging pipeline during a database outage (RabbitMQ + PostgreSQL beh
       proxy.restore();
       await svc.close();
       await proxy.close();
-      await deleteAmqpTopology(TEST_AMQP_URL, topologyOf(ns));
+      await deleteNamespacedTopology(TEST_AMQP_URL, ns, { extraQueues: ['probe'] });
       const { dropDatabase } = await import('../testing/index.js');
       await dropDatabase(dbName);
     }
   });
 });
-
-function topologyOf(ns: string) {
-  return mergeTopologies(
-    platformTopology({ namespace: ns, retryTtlMs: RETRY_TTL_MS }),
-    fallbackTopology(Object.values(consumerQueues({ namespace: ns })), RETRY_TTL_MS, ns),
-    { exchanges: [], queues: [{ name: `${ns}probe`, arguments: {} }], bindings: [] },
-  );
-}
 
 async function startService(mode: DbMode, ns: string, extra: Record<string, string> = {}) {
   return startTestService(messagingFixture, mode, {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { fallbackTopology, mergeTopologies } from '../messaging/pipeline-topology.js';
+import { consumerQueues, DEFAULT_RETRY_TTL_MS, platformTopology } from '../messaging/topology.js';
 import { type CreateServiceOptions, createService, type Service, type ServiceModule } from '../service.js';
 
 /** The real servers on this machine (and in CI); override with TEST_PG_URL. */
@@ -101,5 +103,30 @@ export async function deleteAmqpTopology(
   } finally {
     await conn.close();
   }
+}
+
+/**
+ * Deletes everything a service started with MESSAGING_NAMESPACE = `namespace` declares on the real
+ * broker — the whole platform topology plus the fallback retry/DLQ routes of every consumed queue
+ * (each service declares all of it) — and `extraQueues`, names inside the namespace (`'probe'` is
+ * `<namespace>probe`). Deletion goes by name only, so the retry TTL the service ran with is irrelevant.
+ */
+export async function deleteNamespacedTopology(
+  url: string,
+  namespace: string,
+  options: { extraQueues?: readonly string[] } = {},
+): Promise<void> {
+  await deleteAmqpTopology(
+    url,
+    mergeTopologies(
+      platformTopology({ namespace }),
+      fallbackTopology(Object.values(consumerQueues({ namespace })), DEFAULT_RETRY_TTL_MS, namespace),
+      {
+        exchanges: [],
+        queues: (options.extraQueues ?? []).map((name) => ({ name: namespace + name, arguments: {} })),
+        bindings: [],
+      },
+    ),
+  );
 }
 export { startTestIssuer, type TestIssuer } from './token-issuer.js';

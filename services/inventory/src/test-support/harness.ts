@@ -6,10 +6,10 @@
  * each other's messages or keys on the shared servers, and everything is deleted on close.
  */
 import { randomUUID } from 'node:crypto';
-import { consumerQueues, fallbackTopology, mergeTopologies, platformTopology, type Service } from '@ecom/platform';
+import type { Service } from '@ecom/platform';
 import {
   type DbMode,
-  deleteAmqpTopology,
+  deleteNamespacedTopology,
   startTestService,
   TEST_AMQP_URL,
   type TestIssuer,
@@ -71,11 +71,7 @@ export async function startInventory(
     async close() {
       await svc.close();
       if (mode === 'postgres') {
-        const topology = mergeTopologies(
-          platformTopology({ namespace, retryTtlMs: RETRY_TTL_MS }),
-          fallbackTopology(Object.values(consumerQueues({ namespace })), RETRY_TTL_MS, namespace),
-        );
-        await deleteAmqpTopology(TEST_AMQP_URL, topology);
+        await deleteNamespacedTopology(TEST_AMQP_URL, namespace);
         await deleteRedisKeys(`${keyPrefix}*`);
       }
     },

@@ -7,15 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createEvent, type EventData, type EventOf, type Identity } from '@ecom/contracts';
+import type { Delivery, Service } from '@ecom/platform';
 import {
-  consumerQueues,
-  type Delivery,
-  fallbackTopology,
-  mergeTopologies,
-  platformTopology,
-  type Service,
-} from '@ecom/platform';
-import { type DbMode, deleteAmqpTopology, startTestService, TEST_AMQP_URL, uniqueName } from '@ecom/platform/testing';
+  type DbMode,
+  deleteNamespacedTopology,
+  startTestService,
+  TEST_AMQP_URL,
+  uniqueName,
+} from '@ecom/platform/testing';
 import { createNotificationService } from '../app.js';
 import type { NotificationConfig } from '../config.js';
 
@@ -112,16 +111,7 @@ export async function startNotifications(
     },
     async close() {
       await svc.close();
-      if (mode === 'postgres') {
-        await deleteAmqpTopology(
-          TEST_AMQP_URL,
-          mergeTopologies(
-            platformTopology({ namespace, retryTtlMs: RETRY_TTL_MS }),
-            fallbackTopology(Object.values(consumerQueues({ namespace })), RETRY_TTL_MS, namespace),
-            { exchanges: [], queues: [{ name: probe, arguments: {} }], bindings: [] },
-          ),
-        );
-      }
+      if (mode === 'postgres') await deleteNamespacedTopology(TEST_AMQP_URL, namespace, { extraQueues: ['probe'] });
     },
   };
 }
