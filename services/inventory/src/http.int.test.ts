@@ -6,8 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { DB_MODES, startTcpProxy, startTestIssuer, type TestIssuer, waitFor } from '@ecom/platform/testing';
+import { stringify } from 'csv-stringify';
+import { CSV_OPTIONS, csvRecord } from './releases/csv.js';
 import { decodeCursor, encodeCursor } from './releases/cursor.js';
 import { exportReleaseEvents } from './releases/export-release-events.js';
 import { parseFilters } from './releases/filters.js';
@@ -25,6 +29,41 @@ import {
 
 const ISO_MILLIS_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const COUNTERS = ['hits', 'misses', 'fallback', 'writes', 'evictions'].map((c) => `inventory_stock_cache_${c}_total`);
+
+/**
+ * One GET over a raw socket (HTTP/1.1, Connection: close) that keeps the body as the server
+ * framed it: one entry per Transfer-Encoding chunk, i.e. per write the service made.
+ */
+async function rawChunkedGet(base: string, path: string): Promise<{ head: string; chunks: Buffer[] }> {
+  const { hostname, port } = new URL(base);
+  const socket = connect(Number(port), hostname);
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAccept: text/csv\r\nConnection: close\r\n\r\n`);
+  const parts: Buffer[] = [];
+  for await (const part of socket) parts.push(part as Buffer);
+  const raw = Buffer.concat(parts);
+  const headEnd = raw.indexOf('\r\n\r\n');
+  const head = raw.subarray(0, headEnd + 2).toString('latin1'); // each header line keeps its CRLF
+  assert.match(head, /\r\ntransfer-encoding: chunked\r\n/i);
+  const chunks: Buffer[] = [];
+  for (let at = headEnd + 4; ; ) {
+    const lineEnd = raw.indexOf('\r\n', at);
+    const size = Number.parseInt(raw.subarray(at, lineEnd).toString('latin1'), 16);
+    assert.ok(lineEnd > 0 && Number.isInteger(size), 'well-formed chunk framing');
+    if (size === 0) break;
+    chunks.push(raw.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+  return { head, chunks };
+}
+
+/** What the per-record implementation wrote: every record through one streaming stringifier. */
+async function perRecordCsv(records: string[][]): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const chunk of Readable.from(records).pipe(stringify({ ...CSV_OPTIONS, header: true }))) {
+    out.push(Buffer.from(chunk as Buffer));
+  }
+  return Buffer.concat(out);
+}
 
 function assertErrorBody(body: Record<string, unknown>, status: number, path: string): void {
   assert.equal(body.status, status);
@@ -804,6 +843,61 @@ for (const mode of DB_MODES) {
           5000,
         );
         assert.ok(text.length > 0);
+      });
+      test('a multi-page export is one HTTP chunk per keyset page, byte for byte the per-record CSV', async () => {
+        const pageSize = inv.service.deps.config.exportPageSize;
+        const hostile = [
+          'has,comma',
+          'say "hi"',
+          'line\nbreak',
+          'cr\rlf',
+          '=1+1',
+          '+1',
+          '-2',
+          '@x',
+          '\tT',
+          '\rC',
+          'ünï €',
+        ];
+        const n = 2 * pageSize + 234;
+        const seeded = await seedReleaseEvents(
+          inv.service,
+          Array.from({ length: n }, (_, i) => ({
+            // Pairs share a millisecond, so (created_at, id) ties straddle the page boundaries.
+            createdAt: new Date(Date.parse('2034-03-01T00:00:00Z') + Math.floor(i / 2)),
+            reason: i % 7 === 0 ? hostile[(i / 7) % hostile.length]! : 'PAYMENT_FAILED',
+          })),
+        );
+        const records = newestFirst(seeded).map((r) =>
+          csvRecord({
+            id: r.id,
+            order_id: r.orderId,
+            reservation_id: r.reservationId,
+            reason: r.reason,
+            created_at: r.createdAt,
+          }),
+        );
+        const url = '/api/stocks/release-events/export?from=2034-03-01T00:00:00Z&to=2034-03-02T00:00:00Z';
+        for (const limit of [10_000, 2 * pageSize, pageSize + 1]) {
+          const { head, chunks } = await rawChunkedGet(inv.url, `${url}&limit=${limit}`);
+          assert.match(head, /^HTTP\/1\.1 200 /);
+          assert.match(head, /\r\ncontent-type: text\/csv;charset=UTF-8\r\n/i);
+          assert.match(head, /\r\ncontent-disposition: attachment; filename="inventory-release-events.csv"\r\n/i);
+          const rowCount = Math.min(limit, n);
+          const pages = Math.ceil(rowCount / pageSize);
+          assert.ok(
+            chunks.length <= pages + 1,
+            `limit ${limit}: ${chunks.length} chunks for ${rowCount} rows in ${pages} pages (not one per row)`,
+          );
+          assert.ok(
+            chunks.every((c) => c.length > 0),
+            'no empty chunk',
+          );
+          const body = Buffer.concat(chunks);
+          const expected = await perRecordCsv(records.slice(0, rowCount));
+          assert.equal(body.toString('utf8'), expected.toString('utf8'), `limit ${limit}`);
+          assert.ok(body.equals(expected), `limit ${limit}: byte-identical`);
+        }
       });
     });
 

@@ -1,4 +1,4 @@
-import { stringify } from 'csv-stringify';
+import { type Options, stringify } from 'csv-stringify/sync';
 import { instantText } from '../shared/time.js';
 import type { ReleaseEventRow } from './release-event.js';
 
@@ -29,12 +29,19 @@ export function csvRecord(row: ReleaseEventRow): string[] {
  * quoted only when it holds a comma, a double quote, CR or LF (inner quotes doubled).
  * csv-stringify already quotes on , " and the LF record delimiter; CR needs `quoted_match`.
  */
-export function csvStringifier() {
-  return stringify({
-    header: true,
-    columns: [...CSV_HEADER],
-    record_delimiter: '\n',
-    quoted_match: /\r/,
-    bom: false,
-  });
+export const CSV_OPTIONS: Readonly<Options> = {
+  columns: CSV_HEADER,
+  record_delimiter: '\n',
+  quoted_match: /\r/,
+  bom: false,
+};
+
+/**
+ * One page of the export as ONE string (csv-stringify's sync API): the header line first when
+ * `header` (also for an empty page, so an empty export is the header alone), then one
+ * LF-terminated line per row. The pages of an export, joined, are byte for byte what a single
+ * streaming `stringify({ ...CSV_OPTIONS, header: true })` writes for all the rows.
+ */
+export function csvPage(rows: readonly ReleaseEventRow[], opts: { header: boolean }): string {
+  return stringify(rows.map(csvRecord), { ...CSV_OPTIONS, header: opts.header });
 }

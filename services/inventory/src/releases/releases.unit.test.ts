@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { stringify } from 'csv-stringify';
 import type { Reservation } from '../reservations/reservation.js';
 import { instantText } from '../shared/time.js';
 import { acceptsCsv } from './accept.js';
-import { csvRecord, neutralizeFormula } from './csv.js';
+import { CSV_OPTIONS, csvRecord, neutralizeFormula } from './csv.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { decideRelease, planRelease } from './decide-release.js';
+import { exportReleaseEvents, type FetchReleasePage } from './export-release-events.js';
 import { parseInstant } from './instant.js';
+import type { ReleaseEventRow } from './release-event.js';
 
 describe('cursor (http-api.md §3.5)', () => {
   test('round trip, optional padding, lowercase id', () => {
@@ -92,6 +96,68 @@ describe('CSV cells (http-api.md §3.6)', () => {
     for (const no of ['application/json', 'text/html', 'text/csv;q=0', 'text/plain, application/*']) {
       assert.equal(acceptsCsv(no), false, no);
     }
+  });
+});
+
+describe('CSV export stream (http-api.md §3.6)', () => {
+  const HEADER = 'release_id,order_id,reservation_id,reason,created_at\n';
+  const reasons = ['PAYMENT_FAILED', 'a,b', 'say "hi"', 'x\ny', 'x\ry', '=1', 'ü €'];
+  const table = (n: number): ReleaseEventRow[] =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `id-${String(i).padStart(4, '0')}`,
+      order_id: 'o',
+      reservation_id: 'r',
+      reason: reasons[i % reasons.length]!,
+      created_at: new Date(Date.UTC(2026, 1, 11, 10) - i * 1000),
+    }));
+  /** An in-memory keyset over `rows` (already newest first); fails on call number `failOn`. */
+  const keyset = (rows: ReleaseEventRow[], failOn?: number) => {
+    const calls: number[] = [];
+    const fetch: FetchReleasePage = async (after, limit) => {
+      calls.push(limit);
+      if (calls.length === failOn) throw new Error('database down');
+      const start = after ? rows.findIndex((r) => r.id === after.id) + 1 : 0;
+      return rows.slice(start, start + limit);
+    };
+    return { calls, fetch };
+  };
+  const chunksOf = async (stream: Readable) => {
+    const chunks: string[] = [];
+    for await (const chunk of stream) chunks.push(String(chunk));
+    return chunks;
+  };
+  /** What the per-record implementation wrote: every record through one streaming stringifier. */
+  const perRecord = async (rows: ReleaseEventRow[]) =>
+    (await chunksOf(Readable.from(rows.map(csvRecord)).pipe(stringify({ ...CSV_OPTIONS, header: true })))).join('');
+
+  test('one chunk per page (the header with the first), the same bytes as the per-record stream', async () => {
+    for (const [n, limit, pageSize, pages, reads] of [
+      [8, 100, 3, 3, 3],
+      [6, 100, 3, 2, 3], // the last, empty read adds no chunk
+      [8, 6, 3, 2, 2], // the limit ends it without a further read
+      [8, 7, 3, 3, 3],
+      [0, 100, 3, 1, 1], // empty: the header alone
+    ] as const) {
+      const rows = table(n);
+      const { calls, fetch } = keyset(rows);
+      const chunks = await chunksOf(await exportReleaseEvents(fetch, { limit, pageSize }));
+      const what = `n=${n} limit=${limit} pageSize=${pageSize}`;
+      assert.equal(chunks.length, pages, what);
+      assert.equal(calls.length, reads, what);
+      assert.ok(chunks[0]!.startsWith(HEADER), what);
+      assert.equal(chunks.join(''), await perRecord(rows.slice(0, limit)), what);
+    }
+  });
+
+  test('a failing first page rejects (a clean error response); a later one errors the stream after the pages sent', async () => {
+    await assert.rejects(exportReleaseEvents(keyset(table(8), 1).fetch, { limit: 100, pageSize: 3 }), /database down/);
+    const stream = await exportReleaseEvents(keyset(table(8), 2).fetch, { limit: 100, pageSize: 3 });
+    const got: string[] = [];
+    await assert.rejects(async () => {
+      for await (const chunk of stream) got.push(String(chunk));
+    }, /database down/);
+    assert.equal(got.join(''), await perRecord(table(3)), 'the first page went out, then the stream failed');
+    assert.ok(stream.destroyed);
   });
 });
 
