@@ -1,4 +1,5 @@
 import type { Queryable } from '@ecom/platform';
+import type { SqlParams } from '../shared/sql-params.js';
 import type { IdempotencyKeyRow } from './idempotency-key.js';
 
 const COLUMNS = 'user_id, idempotency_key, order_id, status, request_hash, created_at, expires_at';
@@ -12,31 +13,30 @@ export async function findKey(db: Queryable, userId: string, key: string): Promi
 }
 
 /**
- * An expired key is treated as new: delete it in the transaction that re-inserts it. Two
- * requests racing on one expired key: the second DELETE waits for the first transaction, then
- * finds the row gone and deletes nothing, and its INSERT conflicts with the fresh key — a replay.
+ * Claims the key, as the first part of the creating statement (a data-modifying CTE: see
+ * `insertOrderClaimingKey`). It returns `order_id` when this transaction now holds the key, and
+ * no row when a live key of this user exists (nothing written):
+ *  - no key → inserted;
+ *  - an expired key (`expires_at` ≤ the claim's `created_at`, i.e. now) is treated as new: taken
+ *    over in place by ON CONFLICT DO UPDATE, atomically — no separate DELETE;
+ *  - a live key → the DO UPDATE's WHERE is false: no row, and the key stays locked by this
+ *    transaction until it ends, so the caller's `findKey` reads it unchanged.
+ * Concurrency (READ COMMITTED, the kernel's level): when another transaction holds an uncommitted
+ * insert or takeover of the same (user, key), PostgreSQL makes this statement WAIT for it. After
+ * its commit the WHERE is re-checked against the committed, live key → no row → the caller
+ * replays ("wait and replay"); after its rollback the claim goes ahead. Never a unique
+ * violation, never a 500.
  */
-export async function deleteExpiredKey(tx: Queryable, userId: string, key: string, now: Date): Promise<number> {
-  const { rowCount } = await tx.execute(
-    'DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND expires_at <= $3',
-    [userId, key, now],
-  );
-  return rowCount;
-}
-
-/**
- * Claims the key: true when this transaction inserted it. When another transaction holds an
- * uncommitted insert of the same (user, key), PostgreSQL makes this statement WAIT for it; after
- * its commit, nothing is inserted (false) and a new statement sees its row — "wait and replay".
- * After its rollback, this insert goes ahead. Never a unique violation, never a 500.
- */
-export async function claimKey(tx: Queryable, row: IdempotencyKeyRow): Promise<boolean> {
-  const inserted = await tx.query(
-    `INSERT INTO idempotency_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING order_id`,
-    [row.user_id, row.idempotency_key, row.order_id, row.status, row.request_hash, row.created_at, row.expires_at],
-  );
-  return inserted.length === 1;
+export function claimKeySql(row: IdempotencyKeyRow, p: SqlParams): string {
+  return `INSERT INTO idempotency_keys (${COLUMNS})
+    VALUES (${p.add(row.user_id, 'varchar')}, ${p.add(row.idempotency_key, 'varchar')}, ${p.add(row.order_id, 'uuid')},
+            ${p.add(row.status, 'varchar')}, ${p.add(row.request_hash, 'varchar')}, ${p.add(row.created_at, 'timestamptz')},
+            ${p.add(row.expires_at, 'timestamptz')})
+    ON CONFLICT (user_id, idempotency_key) DO UPDATE
+      SET order_id = EXCLUDED.order_id, request_hash = EXCLUDED.request_hash, status = EXCLUDED.status,
+          created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+      WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
+    RETURNING order_id`;
 }
 
 /** Deletes up to `limit` keys past their expiry; returns how many. */

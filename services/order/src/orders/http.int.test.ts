@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import type { Database, Queryable } from '@ecom/platform';
 import {
   DB_MODES,
   dropDatabase,
@@ -17,6 +18,8 @@ import {
 } from '@ecom/platform/testing';
 import { type FakeCatalog, startFakeCatalog } from '../test-support/fake-catalog.js';
 import { forgedToken, type Harness, type InjectResponse, startOrder } from '../test-support/harness.js';
+import { fingerprintOf, normalizeOrderRequest } from './order-request.js';
+import { placeOrder } from './place-order.js';
 
 const uid = (p: string) => `${p}-${randomUUID().slice(0, 8)}`;
 
@@ -461,6 +464,169 @@ for (const mode of DB_MODES) {
         assert.ok((await h.metric('order_idempotency_keys_purged_total')) >= purged + 2);
         assert.equal((await h.counts()).orders >= 5, true, 'orders are never purged with their keys');
       });
+
+      const expireKeysOf = (userId: string) =>
+        h.db.execute(
+          "UPDATE idempotency_keys SET created_at = created_at - interval '2 days', expires_at = now() - interval '1 second' WHERE user_id = $1",
+          [userId],
+        );
+
+      test('an expired key is taken over in place, even by another body; from then on it answers for that body', async () => {
+        const { userId, token } = await buyer();
+        const sku = product(2);
+        const key = uid('key');
+        const oldBody = { userId, items: [{ skuId: sku, quantity: 1, price: 2 }] };
+        const newBody = { userId, items: [{ skuId: sku, quantity: 2, price: 2 }] };
+        const first = await h.post(oldBody, { token, key });
+        assert.equal(first.statusCode, 201, first.body);
+        await expireKeysOf(userId);
+        const second = await h.post(newBody, { token, key });
+        assert.equal(second.statusCode, 201, second.body);
+        assert.notEqual(second.json().orderId, first.json().orderId);
+        const keys = await h.db.query<{ order_id: string; live: boolean; ttl: number }>(
+          `SELECT order_id, expires_at > now() AS live, EXTRACT(EPOCH FROM (expires_at - created_at))::int AS ttl
+             FROM idempotency_keys WHERE user_id = $1`,
+          [userId],
+        );
+        assert.deepEqual(keys, [{ order_id: second.json().orderId, live: true, ttl: 86_400 }]);
+        const again = await h.post(newBody, { token, key });
+        assert.equal(again.statusCode, 200, again.body);
+        assert.equal(again.json().orderId, second.json().orderId);
+        assertError(await h.post(oldBody, { token, key }), 422, 'IDEMPOTENCY_KEY_REUSED');
+      });
+
+      test('20 concurrent requests on one expired key → exactly one new order; the others replay it, no 5xx', async () => {
+        const { userId, token } = await buyer();
+        const sku = product(3);
+        const key = uid('race');
+        const body = { userId, items: [{ skuId: sku, quantity: 1, price: 3 }] };
+        const first = await h.post(body, { token, key });
+        await expireKeysOf(userId);
+        const responses = await Promise.all(Array.from({ length: 20 }, () => h.post(body, { token, key })));
+        const statuses = responses.map((r) => r.statusCode).sort();
+        assert.deepEqual(statuses, [...Array(19).fill(200), 201].sort(), JSON.stringify(statuses));
+        const ids = new Set(responses.map((r) => r.json().orderId));
+        assert.equal(ids.size, 1);
+        assert.ok(!ids.has(first.json().orderId), 'the expired key’s order is not replayed');
+        const orders = await h.db.query<{ n: number }>('SELECT count(*) AS n FROM orders WHERE user_id = $1', [userId]);
+        assert.equal(orders[0]?.n, 2);
+      });
+
+      test('a live key answers before the catalog: SKU now inactive or catalog down → still 200 reused, or 422 for another body', async () => {
+        const own = await startFakeCatalog();
+        // No cache: every request asks the catalog, so pricing really fails below.
+        const svc = await startOrder(mode, issuer, { catalogUrl: own.url, env: { ORDER_CATALOG_CACHE_TTL_MS: '0' } });
+        let catalogUp = true;
+        try {
+          const { userId, token } = await buyer();
+          const [a, b] = [uid('SKU'), uid('SKU')];
+          own.put(a, 4);
+          own.put(b, 6);
+          const [keyA, keyB] = [uid('key'), uid('key')];
+          const bodyA = { userId, items: [{ skuId: a, quantity: 1, price: 4 }] };
+          const bodyB = { userId, items: [{ skuId: b, quantity: 1, price: 6 }] };
+          const firstA = await svc.post(bodyA, { token, key: keyA });
+          const firstB = await svc.post(bodyB, { token, key: keyB });
+          assert.deepEqual([firstA.statusCode, firstB.statusCode], [201, 201]);
+          const before = await svc.counts();
+          const otherBody = (body: typeof bodyA) => ({ userId, items: [{ ...body.items[0]!, quantity: 2 }] });
+
+          own.put(a, 4, false);
+          assertError(await svc.post(bodyA, { token }), 422, 'PRODUCT_INACTIVE'); // a new key: pricing fails
+          const replayA = await svc.post(bodyA, { token, key: keyA });
+          assert.equal(replayA.statusCode, 200, replayA.body);
+          assert.deepEqual(replayA.json(), { ...firstA.json(), reused: true });
+          assertError(await svc.post(otherBody(bodyA), { token, key: keyA }), 422, 'IDEMPOTENCY_KEY_REUSED');
+
+          await own.close();
+          catalogUp = false;
+          assertError(await svc.post(bodyB, { token }), 503, 'CATALOG_UNAVAILABLE'); // a new key: pricing fails
+          const replayB = await svc.post(bodyB, { token, key: keyB });
+          assert.equal(replayB.statusCode, 200, replayB.body);
+          assert.equal(replayB.headers['idempotent-replayed'], 'true');
+          assert.deepEqual(replayB.json(), { ...firstB.json(), reused: true });
+          assertError(await svc.post(otherBody(bodyB), { token, key: keyB }), 422, 'IDEMPOTENCY_KEY_REUSED');
+          assert.deepEqual(await svc.counts(), before);
+        } finally {
+          await svc.close();
+          if (catalogUp) await own.close();
+        }
+      });
+
+      test('a live key answers before the total check: another body over the maximum → 422 reused, not 400', async () => {
+        const { userId, token } = await buyer();
+        const key = uid('key');
+        const first = await lax.post({ userId, items: [{ skuId: 'A', quantity: 1, price: 1 }] }, { token, key });
+        assert.equal(first.statusCode, 201, first.body);
+        const over = { userId, items: [{ skuId: 'A', quantity: 2, price: 5_000_000_000 }] };
+        assertError(await lax.post(over, { token, key }), 422, 'IDEMPOTENCY_KEY_REUSED');
+        assertError(await lax.post(over, { token }), 400, 'AMOUNT_TOO_LARGE');
+      });
+    });
+
+    test('round trips: a new order is BEGIN, ONE statement (key + order + items + timeline), the outbox INSERT, COMMIT', async () => {
+      // Every statement placeOrder sends through the Database port; on PostgreSQL each is one
+      // round trip (PGlite adds its own SET LOCAL search_path inside the port).
+      const { db } = h.service.deps;
+      const statements: string[] = [];
+      const label = (text: string) => text.trim().split(/\s+/, 3).join(' ');
+      const recorded = (q: Queryable): Queryable => ({
+        ...q,
+        query: (text, params) => {
+          statements.push(label(text));
+          return q.query(text, params);
+        },
+        execute: (text, params) => {
+          statements.push(label(text));
+          return q.execute(text, params);
+        },
+        exec: (sql) => {
+          statements.push(label(sql));
+          return q.exec(sql);
+        },
+      });
+      const recordingDb: Database = {
+        ...db,
+        ...recorded(db),
+        async transaction(fn) {
+          statements.push('BEGIN');
+          const result = await db.transaction((tx) => fn(recorded(tx)));
+          statements.push('COMMIT');
+          return result;
+        },
+      };
+      const userId = uid('user');
+      // SKUs an array literal would misread if they were not quoted: NULL, commas, braces, quotes.
+      const items = [
+        { skuId: 'NULL', quantity: 1, price: 1 },
+        { skuId: 'a,"b\\{c} d', quantity: 2, price: 2.5 },
+        { skuId: 'NULL', quantity: 3, price: 1 },
+      ];
+      const normalized = normalizeOrderRequest({ userId, items });
+      assert.ok(normalized.ok);
+      const result = await placeOrder(
+        {
+          db: recordingDb,
+          outbox: h.service.deps.outbox,
+          priceOrder: async (items) => [...items],
+          clock: () => new Date(),
+          newId: randomUUID,
+          idempotencyTtlSeconds: 86_400,
+        },
+        {
+          request: normalized.request,
+          fingerprint: fingerprintOf(normalized.request),
+          idempotencyKey: uid('key'),
+          buyer: { userId, roles: ['buyer'] },
+          traceId: randomUUID(),
+        },
+      );
+      assert.equal(result.kind, 'created');
+      assert.deepEqual(statements, ['BEGIN', 'WITH key AS', 'INSERT INTO outbox_events', 'COMMIT']);
+      const stored = await h.get(`/api/orders/${result.order.id}`, await issuer.token(userId, ['buyer']));
+      assert.deepEqual(stored.json().items, items, 'the one statement wrote every item, as sent, in request order');
+      const timeline = await h.get(`/api/orders/${result.order.id}/timeline`, await issuer.token(userId, ['buyer']));
+      assert.equal(timeline.json().entries.length, 1);
     });
 
     describe('catalog validation (ORDER_CATALOG_VALIDATION=enforce, the default)', () => {

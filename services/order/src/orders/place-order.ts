@@ -2,13 +2,12 @@ import { createEvent } from '@ecom/contracts';
 import { AppError, type Database, type Outbox, type Queryable } from '@ecom/platform';
 import type { PriceOrder } from '../catalog/price-order.js';
 import { decideIdempotency, type IdempotencyDecision } from '../idempotency/idempotency-key.js';
-import { claimKey, deleteExpiredKey, findKey } from '../idempotency/repository.js';
+import { findKey } from '../idempotency/repository.js';
 import { assertNever } from '../shared/assert-never.js';
-import { exceedsMaximum, MAX_AMOUNT, moneyToNumber, totalOf } from '../shared/money.js';
-import { appendTimeline } from '../timeline/repository.js';
-import type { Buyer, Order } from './order.js';
+import { exceedsMaximum, MAX_AMOUNT, type Money, moneyToNumber, totalOf } from '../shared/money.js';
+import type { Buyer, Order, OrderItem } from './order.js';
 import type { OrderRequest } from './order-request.js';
-import { findOrder, insertOrder } from './repository.js';
+import { findOrder, insertOrderClaimingKey } from './repository.js';
 
 export interface PlaceOrderDeps {
   db: Database;
@@ -34,68 +33,72 @@ export type PlaceOrderResult = { kind: 'created'; order: Order } | { kind: 'repl
 
 /**
  * `POST /api/orders` after authentication (http-api.md §2.1 steps 7–8), strictly idempotent per
- * (user, Idempotency-Key):
+ * (user, Idempotency-Key). A new order costs four round trips: BEGIN, one statement, the outbox
+ * INSERT, COMMIT.
  *
- * 1. A live key of this user → replay (same body) or 422 (other body), before anything else:
- *    a replay needs neither the catalog nor a write.
- * 2. Price the items (catalog; 422/503 here write nothing) and check the total.
- * 3. ONE transaction: delete the key if expired, claim it (INSERT … ON CONFLICT DO NOTHING —
- *    a concurrent request with the same key WAITS here for the first one's commit, then finds
- *    its key and replays it: never a second order, never a 500), then the order, its items,
- *    the first timeline entry and the OrderCreated outbox row.
+ * 1. Price the items (catalog, its lookups cached) and check the total — BEFORE looking at the
+ *    key, which saves a round trip on every new order. The spec puts the key first (a live key
+ *    replays or 422s whatever the catalog says), so when pricing or the total check fails, the
+ *    key is looked up then: a live key of this user → its replay (same body) or 422 (other
+ *    body), never the pricing error; otherwise that error (422/503/400), nothing written.
+ * 2. ONE transaction:
+ *    a. one statement claims the key (inserts it, or takes over an expired one) and, only when
+ *       claimed, writes the order, its items and the first timeline entry. A live key makes it
+ *       write nothing; the key is then read to replay it or 422. A concurrent request with the
+ *       same key WAITS in this statement for the first one's transaction, then finds the key
+ *       live: never a second order, never a 500;
+ *    b. the OrderCreated outbox row.
  */
 export async function placeOrder(deps: PlaceOrderDeps, cmd: PlaceOrderCommand): Promise<PlaceOrderResult> {
   const { db } = deps;
   const userId = cmd.buyer.userId;
-  const known = decideIdempotency(await findKey(db, userId, cmd.idempotencyKey), cmd.fingerprint, deps.clock());
-  if (known.kind !== 'new') return replay(db, known);
-
-  const items = await deps.priceOrder(cmd.request.items);
-  const totalAmount = totalOf(items);
-  if (exceedsMaximum(totalAmount)) {
-    throw new AppError(
-      'bad_request',
-      'AMOUNT_TOO_LARGE',
-      `totalAmount ${totalAmount} exceeds the maximum ${MAX_AMOUNT}`,
-      {
-        errors: [{ field: 'items', message: `the order total must be at most ${MAX_AMOUNT}` }],
-      },
-    );
+  let items: OrderItem[];
+  let totalAmount: Money;
+  try {
+    items = await deps.priceOrder(cmd.request.items);
+    totalAmount = totalOf(items);
+    assertWithinMaximum(totalAmount);
+  } catch (err) {
+    const known = decideIdempotency(await findKey(db, userId, cmd.idempotencyKey), cmd.fingerprint, deps.clock());
+    if (known.kind !== 'new') return replay(db, known);
+    throw err;
   }
 
   return db.transaction(async (tx) => {
     const now = deps.clock();
     const order: Order = { id: deps.newId(), userId, status: 'NEW', totalAmount, createdAt: now, items };
-    const keyRow = {
-      user_id: userId,
-      idempotency_key: cmd.idempotencyKey,
-      order_id: order.id,
-      status: 'COMPLETED' as const,
-      request_hash: cmd.fingerprint,
-      created_at: now,
-      expires_at: new Date(now.getTime() + deps.idempotencyTtlSeconds * 1000),
-    };
-    // Two rounds at most: a key that was live when we looked can only have expired meanwhile.
-    for (let round = 0; ; round++) {
-      await deleteExpiredKey(tx, userId, cmd.idempotencyKey, now);
-      if (await claimKey(tx, keyRow)) break;
-      const decision = decideIdempotency(await findKey(tx, userId, cmd.idempotencyKey), cmd.fingerprint, now);
-      if (decision.kind !== 'new') return replay(tx, decision);
-      if (round >= 2) throw new Error('idempotency key could not be claimed');
-    }
-    await insertOrder(tx, order, { traceId: cmd.traceId, buyer: cmd.buyer });
-    await appendTimeline(tx, {
-      orderId: order.id,
-      from: null,
-      to: 'NEW',
-      at: now,
-      cause: 'HTTP',
-      messageId: null,
-      reason: null,
-      ignored: false,
-      note: null,
-      emitted: 'OrderCreated',
+    const claimed = await insertOrderClaimingKey(tx, {
+      order,
+      saga: { traceId: cmd.traceId, buyer: cmd.buyer },
+      key: {
+        user_id: userId,
+        idempotency_key: cmd.idempotencyKey,
+        order_id: order.id,
+        status: 'COMPLETED',
+        request_hash: cmd.fingerprint,
+        created_at: now,
+        expires_at: new Date(now.getTime() + deps.idempotencyTtlSeconds * 1000),
+      },
+      firstEntry: {
+        orderId: order.id,
+        from: null,
+        to: 'NEW',
+        at: now,
+        cause: 'HTTP',
+        messageId: null,
+        reason: null,
+        ignored: false,
+        note: null,
+        emitted: 'OrderCreated',
+      },
     });
+    if (!claimed) {
+      // The key is live as of `now` and locked by this transaction until it ends: it cannot
+      // expire or vanish before this read, so "new" here would be a bug, not a race.
+      const decision = decideIdempotency(await findKey(tx, userId, cmd.idempotencyKey), cmd.fingerprint, now);
+      if (decision.kind === 'new') throw new Error('idempotency key neither claimed nor live');
+      return replay(tx, decision);
+    }
     await deps.outbox.add(
       tx,
       createEvent(
@@ -115,6 +118,18 @@ export async function placeOrder(deps: PlaceOrderDeps, cmd: PlaceOrderCommand): 
     );
     return { kind: 'created' as const, order };
   });
+}
+
+function assertWithinMaximum(totalAmount: Money): void {
+  if (!exceedsMaximum(totalAmount)) return;
+  throw new AppError(
+    'bad_request',
+    'AMOUNT_TOO_LARGE',
+    `totalAmount ${totalAmount} exceeds the maximum ${MAX_AMOUNT}`,
+    {
+      errors: [{ field: 'items', message: `the order total must be at most ${MAX_AMOUNT}` }],
+    },
+  );
 }
 
 async function replay(

@@ -1,38 +1,77 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '@ecom/platform';
+import type { IdempotencyKeyRow } from '../idempotency/idempotency-key.js';
+import { claimKeySql } from '../idempotency/repository.js';
 import { moneyFromDb } from '../shared/money.js';
-import type { Buyer, Order, OrderItemRow, OrderRow } from './order.js';
+import { sqlParams } from '../shared/sql-params.js';
+import { appendTimelineSql } from '../timeline/repository.js';
+import type { TimelineEntry } from '../timeline/timeline-entry.js';
+import type { Buyer, Order, OrderItem, OrderItemRow, OrderRow } from './order.js';
 
 const ORDER_COLUMNS =
   'id, user_id, total_amount, status, created_at, trace_id, identity_roles::text AS identity_roles, status_reason, status_cause';
 
-/** The order and its items (one row per item, `line_no` = request position). */
-export async function insertOrder(tx: Queryable, order: Order, saga: { traceId: string; buyer: Buyer }): Promise<void> {
-  await tx.execute(
-    `INSERT INTO orders (id, user_id, total_amount, status, created_at, trace_id, identity_roles,
-                         status_reason, status_cause, status_changed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, NULL, 'HTTP', $5)`,
-    [
-      order.id,
-      order.userId,
-      order.totalAmount,
-      order.status,
-      order.createdAt,
-      saga.traceId,
-      JSON.stringify(saga.buyer.roles),
-    ],
+/**
+ * The new order in ONE statement, one round trip (data-modifying CTEs): claims the idempotency
+ * key (`claimKeySql`: inserted, or an expired one taken over) and, only when that claim returned
+ * its row, writes the order, its items (`line_no` = request position) and its first timeline
+ * entry. True when claimed and written; false when a live key of this user exists — then
+ * nothing is written and the caller reads the key to replay it or refuse the body.
+ *
+ * Every sub-statement sees the same snapshot, so none reads another's rows; the foreign keys
+ * (items and timeline → orders) are checked at the end of the statement, once all are written.
+ * The items go in as arrays (`unnest`), so any number of items is the same statement; prices as
+ * their exact decimal text, never a float.
+ */
+export async function insertOrderClaimingKey(
+  tx: Queryable,
+  rows: {
+    order: Order;
+    saga: { traceId: string; buyer: Buyer };
+    key: IdempotencyKeyRow;
+    firstEntry: TimelineEntry;
+  },
+): Promise<boolean> {
+  const { order, saga } = rows;
+  const p = sqlParams();
+  const orderId = p.add(order.id, 'uuid');
+  const createdAt = p.add(order.createdAt, 'timestamptz');
+  const claimKey = claimKeySql(rows.key, p);
+  const orderValues = [
+    orderId,
+    p.add(order.userId, 'varchar'),
+    p.add(order.totalAmount, 'numeric'),
+    p.add(order.status, 'varchar'),
+    createdAt,
+    p.add(saga.traceId, 'uuid'),
+    p.add(JSON.stringify(saga.buyer.roles), 'jsonb'),
+  ].join(', ');
+  // One array per column, element n = item n.
+  const column = (type: string, value: (item: OrderItem, lineNo: number) => unknown) =>
+    p.add(order.items.map(value), `${type}[]`);
+  const itemColumns = [
+    column('uuid', () => randomUUID()),
+    column('varchar', (i) => i.skuId),
+    column('int', (i) => i.quantity),
+    column('numeric', (i) => i.price),
+    column('int', (_, lineNo) => lineNo),
+  ].join(', ');
+  const firstEntry = appendTimelineSql(rows.firstEntry, p, 'key');
+  const claimed = await tx.query<{ order_id: string }>(
+    `WITH key AS (${claimKey}),
+     new_order AS (
+       INSERT INTO orders (id, user_id, total_amount, status, created_at, trace_id, identity_roles,
+                           status_reason, status_cause, status_changed_at)
+       SELECT ${orderValues}, NULL, 'HTTP', ${createdAt} FROM key),
+     new_items AS (
+       INSERT INTO order_items (id, order_id, sku_id, quantity, price, line_no)
+       SELECT item.id, ${orderId}, item.sku_id, item.quantity, item.price, item.line_no
+         FROM key CROSS JOIN unnest(${itemColumns}) AS item (id, sku_id, quantity, price, line_no)),
+     first_entry AS (${firstEntry})
+     SELECT order_id FROM key`,
+    p.values,
   );
-  // One multi-row INSERT: an order of 500 items is one round trip.
-  const params: unknown[] = [];
-  const values = order.items.map((item, i) => {
-    params.push(randomUUID(), order.id, item.skuId, item.quantity, item.price, i);
-    const p = i * 6;
-    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6})`;
-  });
-  await tx.execute(
-    `INSERT INTO order_items (id, order_id, sku_id, quantity, price, line_no) VALUES ${values.join(', ')}`,
-    params,
-  );
+  return claimed.length === 1;
 }
 
 export async function findOrderRow(db: Queryable, orderId: string): Promise<OrderRow | undefined> {

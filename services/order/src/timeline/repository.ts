@@ -1,26 +1,43 @@
 import type { Queryable } from '@ecom/platform';
+import type { SqlParams } from '../shared/sql-params.js';
 import type { TimelineEntry, TimelineRow } from './timeline-entry.js';
 
 /** VARCHAR(255): an over-long reason from another service is cut, never a failed transaction. */
 const REASON_MAX = 255;
 
+const COLUMNS = 'order_id, from_status, to_status, at, cause, message_id, reason, ignored, note, emitted';
+
+/** The row's values in COLUMNS order, with their SQL types. */
+function valuesOf(e: TimelineEntry): [unknown, string][] {
+  return [
+    [e.orderId, 'uuid'],
+    [e.from, 'varchar'],
+    [e.to, 'varchar'],
+    [e.at, 'timestamptz'],
+    [e.cause, 'varchar'],
+    [e.messageId, 'varchar'],
+    [e.reason?.slice(0, REASON_MAX) ?? null, 'varchar'],
+    [e.ignored, 'boolean'],
+    [e.note, 'varchar'],
+    [e.emitted, 'varchar'],
+  ];
+}
+
 export async function appendTimeline(tx: Queryable, e: TimelineEntry): Promise<void> {
+  const values = valuesOf(e);
   await tx.execute(
-    `INSERT INTO order_status_history (order_id, from_status, to_status, at, cause, message_id, reason, ignored, note, emitted)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      e.orderId,
-      e.from,
-      e.to,
-      e.at,
-      e.cause,
-      e.messageId,
-      e.reason?.slice(0, REASON_MAX) ?? null,
-      e.ignored,
-      e.note,
-      e.emitted,
-    ],
+    `INSERT INTO order_status_history (${COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
+    values.map(([v]) => v),
   );
+}
+
+/**
+ * `appendTimeline` as a fragment of a composed statement (a data-modifying CTE): the entry is
+ * written once per row of `source`, i.e. only when the CTE named `source` returned its row.
+ */
+export function appendTimelineSql(e: TimelineEntry, p: SqlParams, source: string): string {
+  const values = valuesOf(e).map(([v, type]) => p.add(v, type));
+  return `INSERT INTO order_status_history (${COLUMNS}) SELECT ${values.join(', ')} FROM ${source}`;
 }
 
 /** Oldest first (causal order: one order's rows are written under its row lock). */
