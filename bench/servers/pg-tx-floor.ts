@@ -10,6 +10,7 @@
  *   database and tables.
  * - `single-insert` (saga-throughput): BEGIN; one INSERT INTO consumed_messages (the kernel's
  *   dedupe statement); COMMIT.
+ * Every INSERT is a prepared (named) statement, like the kernel's own.
  *
  * Env: BENCH_DB_URL, BENCH_DB_POOL_SIZE (10), BENCH_FLOOR, BENCH_ITEMS_PER_ORDER (2).
  * Call: { op: 'run', concurrency, durationS, record } → DrainRun (items = commits), with latency
@@ -52,25 +53,39 @@ const TOTAL = ITEMS.reduce((s, i) => s + priceOf(i.skuId) * i.quantity, 0);
 const HASH = 'f'.repeat(64); // request_hash is a SHA-256 hex string: same width
 const TTL_MS = 86_400_000;
 
+/**
+ * Prepared (named) statements, as the kernel's PostgreSQL driver uses for every parameterized
+ * statement: each connection parses and plans a text once. The floor gets the same advantage.
+ */
+const prepared = (name: string, text: string, values: unknown[]): pg.QueryConfig => ({
+  name: `floor_${name}`,
+  text,
+  values,
+});
+
 async function orderTx(client: pg.PoolClient): Promise<void> {
   const now = new Date();
   const orderId = randomUUID();
   const traceId = randomUUID();
-  await client.query(KEY_INSERT, [
-    USER,
-    randomUUID(),
-    orderId,
-    'COMPLETED',
-    HASH,
-    now,
-    new Date(now.getTime() + TTL_MS),
-  ]);
-  await client.query(ORDER_INSERT, [orderId, USER, TOTAL.toFixed(2), 'NEW', now, traceId, JSON.stringify(ROLES)]);
+  await client.query(
+    prepared('key', KEY_INSERT, [
+      USER,
+      randomUUID(),
+      orderId,
+      'COMPLETED',
+      HASH,
+      now,
+      new Date(now.getTime() + TTL_MS),
+    ]),
+  );
+  await client.query(
+    prepared('order', ORDER_INSERT, [orderId, USER, TOTAL.toFixed(2), 'NEW', now, traceId, JSON.stringify(ROLES)]),
+  );
   const params: unknown[] = [];
   ITEMS.forEach((item, i) => {
     params.push(randomUUID(), orderId, item.skuId, item.quantity, priceOf(item.skuId).toFixed(2), i);
   });
-  await client.query(ITEMS_INSERT, params);
+  await client.query(prepared('items', ITEMS_INSERT, params));
   // The envelope order-service writes (contracts createEvent: members in the spec's order).
   const eventId = randomUUID();
   const payload = JSON.stringify({
@@ -87,11 +102,13 @@ async function orderTx(client: pg.PoolClient): Promise<void> {
     },
     version: 1,
   });
-  await client.query(OUTBOX_INSERT, [eventId, 'OrderCreated', 'order.created', payload, new Date(), null]);
+  await client.query(
+    prepared('outbox', OUTBOX_INSERT, [eventId, 'OrderCreated', 'order.created', payload, new Date(), null]),
+  );
 }
 
 async function singleTx(client: pg.PoolClient): Promise<void> {
-  await client.query(DEDUPE_INSERT, [randomUUID(), randomUUID(), 'bench.commit-floor', new Date()]);
+  await client.query(prepared('dedupe', DEDUPE_INSERT, [randomUUID(), randomUUID(), 'bench.commit-floor', new Date()]));
 }
 
 const body = kind === 'order-insert' ? orderTx : singleTx;

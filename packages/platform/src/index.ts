@@ -35,6 +35,7 @@ export {
   eventMessage,
   type Outbox,
   type OutboxRelay,
+  type OutboxRowValues,
   startOutboxRelay,
   traceparentFor,
 } from './messaging/outbox.js';

@@ -19,26 +19,52 @@ const OUTBOX_CHANNEL = 'ecom_outbox';
  */
 export interface Outbox {
   add(tx: Queryable, event: AnyEvent): Promise<void>;
+  /**
+   * For a caller that writes its state change AND the event in ONE auto-committed statement
+   * (data-modifying CTEs: one round trip, no BEGIN/COMMIT): the event's outbox row, validated,
+   * as columns with their values and SQL types, to embed as
+   * `INSERT INTO outbox_events (<columns>) SELECT <$n::type …> …`. The statement is its own
+   * transaction, so the row still exists if and only if the state change committed. Call
+   * `committed()` once the statement has succeeded, to wake the relay.
+   */
+  row(event: AnyEvent): OutboxRowValues;
+  /** Wakes the relay after a commit that wrote rows through `row()`. */
+  committed(): void;
+}
+
+export interface OutboxRowValues {
+  readonly table: 'outbox_events';
+  readonly columns: readonly { name: string; value: unknown; type: string }[];
 }
 
 export function createOutbox(db: Database): Outbox {
   const channel = db.channel(OUTBOX_CHANNEL);
   // One function per outbox, so a transaction that adds several rows wakes the relay once.
   const wakeRelay = (): void => db.notify(OUTBOX_CHANNEL);
+  const row = (event: AnyEvent): OutboxRowValues => {
+    assertValidEvent(event); // never write an event a consumer would dead-letter
+    return {
+      table: 'outbox_events',
+      columns: [
+        { name: 'id', value: event.event_id, type: 'uuid' },
+        { name: 'event_type', value: event.event_type, type: 'varchar' },
+        { name: 'routing_key', value: routingKeyOf(event.event_type), type: 'varchar' },
+        { name: 'payload', value: JSON.stringify(event), type: 'text' },
+        { name: 'status', value: 'PENDING', type: 'varchar' },
+        { name: 'created_at', value: new Date(), type: 'timestamptz' },
+        { name: 'traceparent', value: storableTraceparent(activeTraceparent()), type: 'text' },
+      ],
+    };
+  };
   return {
+    row,
+    committed: wakeRelay,
     async add(tx, event) {
-      assertValidEvent(event); // never write an event a consumer would dead-letter
+      const { columns } = row(event);
       await tx.execute(
-        `INSERT INTO outbox_events (id, event_type, routing_key, payload, status, created_at, traceparent)
-         VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)`,
-        [
-          event.event_id,
-          event.event_type,
-          routingKeyOf(event.event_type),
-          JSON.stringify(event),
-          new Date(),
-          storableTraceparent(activeTraceparent()),
-        ],
+        `INSERT INTO outbox_events (${columns.map((c) => c.name).join(', ')})
+         VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((c) => c.value),
       );
       // Wake the relay once the row is committed — AFTER the commit, not with a NOTIFY inside
       // the transaction: PostgreSQL holds a database-wide lock from a notifying transaction's

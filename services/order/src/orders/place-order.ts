@@ -33,21 +33,20 @@ export type PlaceOrderResult = { kind: 'created'; order: Order } | { kind: 'repl
 
 /**
  * `POST /api/orders` after authentication (http-api.md §2.1 steps 7–8), strictly idempotent per
- * (user, Idempotency-Key). A new order costs four round trips: BEGIN, one statement, the outbox
- * INSERT, COMMIT.
+ * (user, Idempotency-Key). A new order costs ONE round trip to the database: one auto-committed
+ * statement, no BEGIN/COMMIT.
  *
  * 1. Price the items (catalog, its lookups cached) and check the total — BEFORE looking at the
  *    key, which saves a round trip on every new order. The spec puts the key first (a live key
  *    replays or 422s whatever the catalog says), so when pricing or the total check fails, the
  *    key is looked up then: a live key of this user → its replay (same body) or 422 (other
  *    body), never the pricing error; otherwise that error (422/503/400), nothing written.
- * 2. ONE transaction:
- *    a. one statement claims the key (inserts it, or takes over an expired one) and, only when
- *       claimed, writes the order, its items and the first timeline entry. A live key makes it
- *       write nothing; the key is then read to replay it or 422. A concurrent request with the
- *       same key WAITS in this statement for the first one's transaction, then finds the key
- *       live: never a second order, never a 500;
- *    b. the OrderCreated outbox row.
+ * 2. ONE statement (its own transaction, data-modifying CTEs) claims the key (inserts it, or
+ *    takes over an expired one) and, only when claimed, writes the order, its items, the first
+ *    timeline entry and the OrderCreated outbox row — all or nothing. A live key makes it write
+ *    nothing; the key is then read to replay it or 422. A concurrent request with the same key
+ *    WAITS in this statement for the first one's commit, then finds the key live: never a
+ *    second order, never a 500. After the commit, the outbox relay is woken.
  */
 export async function placeOrder(deps: PlaceOrderDeps, cmd: PlaceOrderCommand): Promise<PlaceOrderResult> {
   const { db } = deps;
@@ -64,10 +63,26 @@ export async function placeOrder(deps: PlaceOrderDeps, cmd: PlaceOrderCommand): 
     throw err;
   }
 
-  return db.transaction(async (tx) => {
+  // Two rounds at most: a live key seen by the statement can only have expired (or been purged)
+  // before the read that follows it, and then the next round claims it.
+  for (let round = 0; round < 2; round++) {
     const now = deps.clock();
     const order: Order = { id: deps.newId(), userId, status: 'NEW', totalAmount, createdAt: now, items };
-    const claimed = await insertOrderClaimingKey(tx, {
+    const orderCreated = createEvent(
+      'OrderCreated',
+      {
+        order_id: order.id,
+        user_id: userId,
+        items: items.map((i) => ({ sku_id: i.skuId, quantity: i.quantity, price: moneyToNumber(i.price) })),
+        total_amount: moneyToNumber(totalAmount),
+      },
+      {
+        traceId: cmd.traceId,
+        identity: { user_id: userId, roles: [...cmd.buyer.roles] },
+        occurredAt: now,
+      },
+    );
+    const claimed = await insertOrderClaimingKey(db, {
       order,
       saga: { traceId: cmd.traceId, buyer: cmd.buyer },
       key: {
@@ -91,33 +106,18 @@ export async function placeOrder(deps: PlaceOrderDeps, cmd: PlaceOrderCommand): 
         note: null,
         emitted: 'OrderCreated',
       },
+      outboxRow: deps.outbox.row(orderCreated),
     });
-    if (!claimed) {
-      // The key is live as of `now` and locked by this transaction until it ends: it cannot
-      // expire or vanish before this read, so "new" here would be a bug, not a race.
-      const decision = decideIdempotency(await findKey(tx, userId, cmd.idempotencyKey), cmd.fingerprint, now);
-      if (decision.kind === 'new') throw new Error('idempotency key neither claimed nor live');
-      return replay(tx, decision);
+    if (claimed) {
+      deps.outbox.committed();
+      return { kind: 'created', order };
     }
-    await deps.outbox.add(
-      tx,
-      createEvent(
-        'OrderCreated',
-        {
-          order_id: order.id,
-          user_id: userId,
-          items: items.map((i) => ({ sku_id: i.skuId, quantity: i.quantity, price: moneyToNumber(i.price) })),
-          total_amount: moneyToNumber(totalAmount),
-        },
-        {
-          traceId: cmd.traceId,
-          identity: { user_id: userId, roles: [...cmd.buyer.roles] },
-          occurredAt: now,
-        },
-      ),
-    );
-    return { kind: 'created' as const, order };
-  });
+    // A live key of this user (a concurrent duplicate has waited for the first request's
+    // commit inside the statement): nothing was written; replay it or refuse the body.
+    const decision = decideIdempotency(await findKey(db, userId, cmd.idempotencyKey), cmd.fingerprint, deps.clock());
+    if (decision.kind !== 'new') return replay(db, decision);
+  }
+  throw new Error('idempotency key neither claimed nor live after two rounds');
 }
 
 function assertWithinMaximum(totalAmount: Money): void {

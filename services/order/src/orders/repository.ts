@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '@ecom/platform';
+import type { OutboxRowValues, Queryable } from '@ecom/platform';
 import type { IdempotencyKeyRow } from '../idempotency/idempotency-key.js';
 import { claimKeySql } from '../idempotency/repository.js';
 import { moneyFromDb } from '../shared/money.js';
@@ -14,8 +14,8 @@ const ORDER_COLUMNS =
 /**
  * The new order in ONE statement, one round trip (data-modifying CTEs): claims the idempotency
  * key (`claimKeySql`: inserted, or an expired one taken over) and, only when that claim returned
- * its row, writes the order, its items (`line_no` = request position) and its first timeline
- * entry. True when claimed and written; false when a live key of this user exists — then
+ * its row, writes the order, its items (`line_no` = request position), its first timeline
+ * entry and its OrderCreated outbox row. Run outside a transaction it is one: all or nothing. True when claimed and written; false when a live key of this user exists — then
  * nothing is written and the caller reads the key to replay it or refuse the body.
  *
  * Every sub-statement sees the same snapshot, so none reads another's rows; the foreign keys
@@ -30,6 +30,8 @@ export async function insertOrderClaimingKey(
     saga: { traceId: string; buyer: Buyer };
     key: IdempotencyKeyRow;
     firstEntry: TimelineEntry;
+    /** The OrderCreated outbox row (the kernel's `outbox.row(event)`), written with the order. */
+    outboxRow: OutboxRowValues;
   },
 ): Promise<boolean> {
   const { order, saga } = rows;
@@ -57,6 +59,9 @@ export async function insertOrderClaimingKey(
     column('int', (_, lineNo) => lineNo),
   ].join(', ');
   const firstEntry = appendTimelineSql(rows.firstEntry, p, 'key');
+  const outbox = rows.outboxRow;
+  const outboxColumns = outbox.columns.map((c) => c.name).join(', ');
+  const outboxValues = outbox.columns.map((c) => p.add(c.value, c.type)).join(', ');
   const claimed = await tx.query<{ order_id: string }>(
     `WITH key AS (${claimKey}),
      new_order AS (
@@ -67,7 +72,8 @@ export async function insertOrderClaimingKey(
        INSERT INTO order_items (id, order_id, sku_id, quantity, price, line_no)
        SELECT item.id, ${orderId}, item.sku_id, item.quantity, item.price, item.line_no
          FROM key CROSS JOIN unnest(${itemColumns}) AS item (id, sku_id, quantity, price, line_no)),
-     first_entry AS (${firstEntry})
+     first_entry AS (${firstEntry}),
+     order_created AS (INSERT INTO ${outbox.table} (${outboxColumns}) SELECT ${outboxValues} FROM key)
      SELECT order_id FROM key`,
     p.values,
   );
