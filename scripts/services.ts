@@ -13,3 +13,17 @@ export const SERVICES: Record<string, () => Promise<ServiceModule<never>>> = {
   notification: async () =>
     (await import('@ecom/notification-service')).createNotificationService() as ServiceModule<never>,
 };
+
+/**
+ * The `<PREFIX>_DB_URL` prefix of each service that has a database (its module's
+ * `database.envPrefix`; services.unit.test.ts keeps the two equal). `npm start` reads it before
+ * loading any service module, to start opening the embedded database early when one will use it.
+ */
+export const DATABASE_PREFIX: Record<string, string | undefined> = {
+  auth: undefined,
+  catalog: 'CATALOG',
+  order: 'ORDER',
+  inventory: 'INVENTORY',
+  payment: 'PAYMENT',
+  notification: 'NOTIFICATION',
+};

@@ -5,9 +5,9 @@
  * variables are set (README "Configuration"). To scale, run one service per process instead:
  * `SERVICES=catalog npm start` (or the service's own `main.ts`) with the real servers.
  */
-import { createService, type Service, serviceLogger, stopOnSignals } from '@ecom/platform';
-import { seedDemoData } from './demo-data.js';
-import { SERVICES } from './services.js';
+import type { Service } from '@ecom/platform';
+import { embeddedDataDir, prewarmPgliteHost } from '@ecom/platform/embedded';
+import { DATABASE_PREFIX, SERVICES } from './services.js';
 
 const started = Date.now();
 const requested = (process.env.SERVICES?.trim() || Object.keys(SERVICES).join(','))
@@ -30,6 +30,17 @@ if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 50_000) {
   console.error(`PORT_OFFSET: must be an integer from 0 to 50000, got "${env.PORT_OFFSET}"`);
   process.exit(2);
 }
+
+// A service without its <PREFIX>_DB_URL runs on the embedded database: start opening it now, so
+// its copy and WASM compilation overlap loading the kernel and the services (about 2 s) rather
+// than following them. Everything heavy is imported only after this line.
+const embedded = requested.some((name) => {
+  const prefix = DATABASE_PREFIX[name];
+  return prefix !== undefined && !env[`${prefix}_DB_URL`]?.trim();
+});
+if (embedded) prewarmPgliteHost(embeddedDataDir(env.DATA_DIR?.trim() || undefined));
+const { createService, serviceLogger, stopOnSignals } = await import('@ecom/platform');
+const { seedDemoData } = await import('./demo-data.js');
 
 const log = serviceLogger('platform', {
   level: env.LOG_LEVEL ?? 'info',

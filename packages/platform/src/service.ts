@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -7,7 +6,7 @@ import { type CommonConfig, readCommonConfig, readDatabaseConfig } from './confi
 import { type Env, EnvReader } from './config/env.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
-import { acquirePgliteHost } from './db/pglite.js';
+import { acquirePgliteHost, embeddedDataDir } from './db/pglite.js';
 import { openPostgres } from './db/postgres.js';
 import type { HealthIndicator } from './health.js';
 import { registerActuator } from './http/actuator.js';
@@ -160,7 +159,7 @@ export async function createService<C>(
         const pool = db;
         resources.push(() => pool.close());
       } else {
-        const host = await acquirePgliteHost(dbConfig.dataDir ? join(dbConfig.dataDir, 'pglite') : undefined);
+        const host = await acquirePgliteHost(embeddedDataDir(dbConfig.dataDir));
         resources.push(() => host.release());
         db = await host.database(options.schema ?? module.database.schema);
       }

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,13 +48,35 @@ export async function acquirePgliteHost(dataDir?: string): Promise<PgliteHost> {
   return shared.host;
 }
 
+/** Where the shared instance keeps its data under `DATA_DIR`; undefined = a throwaway copy. */
+export function embeddedDataDir(dataDir: string | undefined): string | undefined {
+  return dataDir ? join(dataDir, 'pglite') : undefined;
+}
+
+/**
+ * Starts opening the process-wide instance in the background, before anyone asks for it:
+ * `npm start` calls it first thing, so the template copy (libuv's thread pool) and PGlite's
+ * WASM compilation overlap loading the rest of the code (~2 s) instead of following it. The
+ * first `acquirePgliteHost` with the same `dataDir` takes it over; a failed prewarm is
+ * forgotten, and that acquire opens the instance again (and reports the error).
+ */
+export function prewarmPgliteHost(dataDir?: string): void {
+  if (shared) return;
+  const host = openHost(dataDir);
+  const entry = { key: dataDir ?? '<ephemeral>', host, refs: 0 };
+  shared = entry;
+  host.catch(() => {
+    if (shared === entry) shared = undefined;
+  });
+}
+
 async function openHost(dataDir: string | undefined): Promise<PgliteHost> {
   const template = await ensureTemplate();
   const ephemeral = dataDir === undefined;
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'ecom-pglite-'));
   if (ephemeral || !existsSync(join(dir, 'PG_VERSION'))) {
     mkdirSync(dir, { recursive: true });
-    cpSync(template, dir, { recursive: true });
+    await cp(template, dir, { recursive: true }); // off the main thread: see prewarmPgliteHost
   }
   const pglite = await PGlite.create({
     dataDir: dir,
