@@ -117,6 +117,11 @@ export function eventMessage(
   };
 }
 
+/** The relay's claim: due PENDING rows, oldest first, each claimed by one relay ($1 = batch size). */
+export const OUTBOX_CLAIM_SQL = `SELECT id, event_type, routing_key, payload, attempts, traceparent FROM outbox_events
+  WHERE status = 'PENDING' AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+  ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`;
+
 export interface RelayOptions {
   db: Database;
   transport: Transport;
@@ -177,12 +182,11 @@ export async function startOutboxRelay(opts: RelayOptions): Promise<OutboxRelay>
   const runOnce = async (): Promise<number> =>
     db.transaction(async (tx) => {
       const startedAt = Date.now();
-      const rows = await tx.query<OutboxRow>(
-        `SELECT id, event_type, routing_key, payload, attempts, traceparent FROM outbox_events
-          WHERE status = 'PENDING' AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [opts.batchSize],
-      );
+      // An index scan of idx_outbox_pending_created_at_id, never a bitmap scan: the index still
+      // holds the entries of rows already SENT until VACUUM, and only an index scan marks them
+      // dead as it passes them (migrations/V3__outbox_claim_index.sql).
+      await tx.exec('SET LOCAL enable_bitmapscan = off');
+      const rows = await tx.query<OutboxRow>(OUTBOX_CLAIM_SQL, [opts.batchSize]);
       if (rows.length === 0) return 0;
       // One channel publishes in order; confirms are awaited together. Each publish is a span in
       // the trace of the request (or delivery) that wrote the row (messaging/tracing.ts).

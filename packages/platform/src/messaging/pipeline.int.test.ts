@@ -26,7 +26,7 @@ import {
 } from '../testing/index.js';
 import type { AmqpTransport } from './amqp-transport.js';
 import { discardDlq, dlqAudit, listDlq, replayDlq } from './dlq.js';
-import { startOutboxRelay } from './outbox.js';
+import { OUTBOX_CLAIM_SQL, startOutboxRelay } from './outbox.js';
 import type { Delivery, Transport } from './transport.js';
 
 const RETRY_TTL_MS = 150;
@@ -130,6 +130,16 @@ for (const mode of DB_MODES) {
       );
       assert.equal(row?.status, 'SENT');
       assert.ok(row?.sent_at instanceof Date);
+    });
+
+    test('the relay claims through the pending index in its order (an index scan, never a bitmap scan)', async () => {
+      const plan = await db.transaction(async (tx) => {
+        await tx.exec('SET LOCAL enable_bitmapscan = off'); // as the relay does
+        return tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${OUTBOX_CLAIM_SQL}`, [50]);
+      });
+      const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+      assert.match(text, /Index Scan using idx_outbox_pending_created_at_id on outbox_events/, text);
+      assert.doesNotMatch(text, /Bitmap|Sort/, text);
     });
 
     test('a message delivered twice takes effect once (the second is an acknowledged duplicate)', async () => {
