@@ -228,6 +228,9 @@ for (const mode of DB_MODES) {
         reason: 'PAYMENT_FAILED',
         released_items: [{ sku_id: 'SKU-1', quantity: 2 }],
       });
+      // The two results travel on different queues (inventory-result, payment-result), so their
+      // relative order is not guaranteed: let the first be recorded before sending the second.
+      await f.settled(orderId, 4);
       await f.h.publish('PaymentFailed', { order_id: orderId, payment_id: randomUUID(), reason: 'MOCK_DECLINED' });
       await f.settled(orderId, 5);
       assert.equal((await f.status(orderId))?.status, 'FAILED');
