@@ -6,17 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createEvent, type EventData, type EventType, type Identity, routingKeyOf } from '@ecom/contracts';
-import {
-  consumerQueues,
-  type Database,
-  fallbackTopology,
-  mergeTopologies,
-  platformTopology,
-  type Service,
-} from '@ecom/platform';
+import type { Database, Service } from '@ecom/platform';
 import {
   type DbMode,
-  deleteAmqpTopology,
+  deleteNamespacedTopology,
   startTestService,
   TEST_AMQP_URL,
   type TestIssuer,
@@ -142,13 +135,7 @@ export async function startOrder(
     },
     async close() {
       await svc.close();
-      if (mode === 'postgres') {
-        const topology = mergeTopologies(
-          platformTopology({ namespace, retryTtlMs: RETRY_TTL_MS }),
-          fallbackTopology(Object.values(consumerQueues({ namespace })), RETRY_TTL_MS, namespace),
-        );
-        await deleteAmqpTopology(TEST_AMQP_URL, topology);
-      }
+      if (mode === 'postgres') await deleteNamespacedTopology(TEST_AMQP_URL, namespace);
     },
   };
 }
