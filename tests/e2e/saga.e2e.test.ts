@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createEvent } from '@ecom/contracts';
 import type { Delivery } from '@ecom/platform';
-import { waitFor } from '@ecom/platform/testing';
+import { attachProbe, waitFor } from '@ecom/platform/testing';
 import { checkInvariants } from '../invariants.js';
 import { json, placeOrder, seed, stockOf, token, waitForStatus } from './client.js';
 import { type Stack, type StackMode, startStack } from './stack.js';
@@ -31,20 +31,7 @@ for (const mode of MODES) {
 
     before(async () => {
       stack = await startStack(mode, { per: { payment: { PAYMENT_DECLINE_ABOVE_AMOUNT: String(DECLINE_ABOVE) } } });
-      const probe = stack.name('probe');
-      await stack.transport.declare({
-        exchanges: [],
-        queues: [{ name: probe, arguments: {} }],
-        bindings: [{ exchange: stack.name('ecom.events'), queue: probe, bindingKey: '#' }],
-      });
-      await stack.transport.consume(
-        probe,
-        async (d) => {
-          seen.push(d);
-          return { kind: 'ack' };
-        },
-        { prefetch: 200 },
-      );
+      await attachProbe(stack.transport, stack.name(''), { onDelivery: (d) => seen.push(d) });
       const products = [
         { skuId: sku('MUG'), price: 19.9, stock: 50 },
         { skuId: sku('BEANS'), price: 8.5, stock: 50 },

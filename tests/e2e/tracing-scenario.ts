@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { type Delivery, shutdownTelemetry } from '@ecom/platform';
-import { waitFor } from '@ecom/platform/testing';
+import { attachProbe, waitFor } from '@ecom/platform/testing';
 import { json, placeOrder, seed, token, waitForStatus } from './client.js';
 import { type StackMode, startStack } from './stack.js';
 
@@ -21,20 +21,7 @@ if (!resultFile) throw new Error('RESULT_FILE is required');
 const stack = await startStack(mode);
 const seen: Delivery[] = [];
 try {
-  const probe = stack.name('probe');
-  await stack.transport.declare({
-    exchanges: [],
-    queues: [{ name: probe, arguments: {} }],
-    bindings: [{ exchange: stack.name('ecom.events'), queue: probe, bindingKey: '#' }],
-  });
-  await stack.transport.consume(
-    probe,
-    async (d) => {
-      seen.push(d);
-      return { kind: 'ack' };
-    },
-    { prefetch: 100 },
-  );
+  await attachProbe(stack.transport, stack.name(''), { onDelivery: (d) => seen.push(d) });
   const sku = `TRACE-${randomUUID().slice(0, 8)}`;
   await seed(stack, [{ skuId: sku, price: 10, stock: 10 }]);
   const buyer = await token(stack, 'buyer-trace', ['buyer']);

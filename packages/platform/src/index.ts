@@ -14,6 +14,7 @@ export {
   AppError,
   type ErrorBody,
   type ErrorKind,
+  ErrorResponse,
   errorBody,
   type FieldError,
   offsetTimestamp,

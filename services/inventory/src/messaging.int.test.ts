@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createEvent, type EventData, type EventType } from '@ecom/contracts';
-import type { Delivery } from '@ecom/platform';
 import {
+  attachProbe,
   DB_MODES,
   deleteAmqpTopology,
   startTestIssuer,
@@ -41,25 +41,10 @@ for (const mode of DB_MODES) {
     before(async () => {
       issuer = await startTestIssuer();
       inv = await startInventory(mode, issuer);
-      const { transport } = inv.service.deps;
-      const probe = `${inv.namespace}probe`;
-      await transport.declare({
-        exchanges: [],
-        queues: [{ name: probe, arguments: {} }],
-        bindings: ['inventory.reserved', 'inventory.failed', 'inventory.released'].map((bindingKey) => ({
-          exchange: `${inv.namespace}ecom.events`,
-          queue: probe,
-          bindingKey,
-        })),
+      await attachProbe(inv.service.deps.transport, inv.namespace, {
+        bindingKeys: ['inventory.reserved', 'inventory.failed', 'inventory.released'],
+        onDelivery: (d) => emitted.push(JSON.parse(d.body.toString()) as Envelope),
       });
-      await transport.consume(
-        probe,
-        async (d: Delivery) => {
-          emitted.push(JSON.parse(d.body.toString()) as Envelope);
-          return { kind: 'ack' };
-        },
-        { prefetch: 100 },
-      );
     });
     after(async () => {
       await inv?.close();

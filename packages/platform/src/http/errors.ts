@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { Type } from 'typebox';
 
 /**
  * Stable error kinds. Deep code throws an AppError with a kind and a code; one mapper
@@ -53,6 +54,23 @@ export interface ErrorBody {
   code?: string;
   errors?: FieldError[];
 }
+
+/**
+ * `ErrorBody` as a route response schema, for every 4xx/5xx a route documents in OpenAPI (one
+ * definition for all services; `additionalProperties` so nothing the kernel adds is dropped).
+ */
+export const ErrorResponse = Type.Object(
+  {
+    timestamp: Type.String(),
+    status: Type.Integer(),
+    error: Type.String(),
+    path: Type.String(),
+    message: Type.String(),
+    code: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { additionalProperties: true },
+);
 
 /** `2026-02-11T10:00:00.123+00:00`: ISO-8601 with a numeric offset, as Spring writes it. */
 export function offsetTimestamp(date = new Date()): string {

@@ -11,6 +11,7 @@ import type { Database } from '../db/database.js';
 import { behaviours, invocations, messagingFixture } from '../fixtures/messaging-service.js';
 import type { Service } from '../service.js';
 import {
+  attachProbe,
   DB_MODES,
   type DbMode,
   deleteNamespacedTopology,
@@ -52,19 +53,7 @@ for (const mode of DB_MODES) {
       service = svc.service;
       db = service.deps.db;
       transport = service.deps.transport;
-      await transport.declare({
-        exchanges: [],
-        queues: [{ name: q('probe'), arguments: {} }],
-        bindings: [{ exchange: q('ecom.events'), queue: q('probe'), bindingKey: 'inventory.reserved' }],
-      });
-      await transport.consume(
-        q('probe'),
-        async (d) => {
-          emitted.push(d);
-          return { kind: 'ack' };
-        },
-        { prefetch: 100 },
-      );
+      await attachProbe(transport, ns, { bindingKeys: ['inventory.reserved'], onDelivery: (d) => emitted.push(d) });
     });
 
     after(async () => {

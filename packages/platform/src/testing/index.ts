@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { fallbackTopology, mergeTopologies } from '../messaging/pipeline-topology.js';
 import { consumerQueues, DEFAULT_RETRY_TTL_MS, platformTopology } from '../messaging/topology.js';
+import type { Delivery, Transport } from '../messaging/transport.js';
 import { type CreateServiceOptions, createService, type Service, type ServiceModule } from '../service.js';
 
 /** The real servers on this machine (and in CI); override with TEST_PG_URL. */
@@ -129,4 +130,38 @@ export async function deleteNamespacedTopology(
     ),
   );
 }
+/**
+ * A test's view of what is published in a namespace: the queue `<namespace>probe`, bound to
+ * `<namespace>ecom.events` by each key (default `#`, everything); every delivery is acked and
+ * collected in the returned array (and handed to `onDelivery`, when given). On the real broker
+ * `deleteNamespacedTopology(url, namespace, { extraQueues: ['probe'] })` removes it.
+ */
+export async function attachProbe(
+  transport: Transport,
+  namespace: string,
+  options: { bindingKeys?: readonly string[]; onDelivery?: (delivery: Delivery) => void } = {},
+): Promise<Delivery[]> {
+  const queue = `${namespace}probe`;
+  const seen: Delivery[] = [];
+  await transport.declare({
+    exchanges: [],
+    queues: [{ name: queue, arguments: {} }],
+    bindings: (options.bindingKeys ?? ['#']).map((bindingKey) => ({
+      exchange: `${namespace}ecom.events`,
+      queue,
+      bindingKey,
+    })),
+  });
+  await transport.consume(
+    queue,
+    async (delivery) => {
+      seen.push(delivery);
+      options.onDelivery?.(delivery);
+      return { kind: 'ack' };
+    },
+    { prefetch: 200 },
+  );
+  return seen;
+}
+
 export { startTestIssuer, type TestIssuer } from './token-issuer.js';

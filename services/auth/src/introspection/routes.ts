@@ -1,6 +1,5 @@
-import { type HttpApp, type RouteRateLimit, rateLimitConfig } from '@ecom/platform';
+import { ErrorResponse, type HttpApp, type RouteRateLimit, rateLimitConfig } from '@ecom/platform';
 import type { VerificationKeySet } from '../keys/key-ring.js';
-import { ErrorResponse } from '../schemas.js';
 import { introspectToken } from './decide.js';
 import { IntrospectRequest, IntrospectResponse, toIntrospectResponse } from './schema.js';
 

@@ -1,6 +1,5 @@
-import { type HttpApp, type RouteRateLimit, rateLimitConfig } from '@ecom/platform';
+import { ErrorResponse, type HttpApp, type RouteRateLimit, rateLimitConfig } from '@ecom/platform';
 import type { KeyRing } from '../keys/key-ring.js';
-import { ErrorResponse } from '../schemas.js';
 import { decideClaims } from './claims.js';
 import { TokenRequest, TokenResponse } from './schema.js';
 import { signToken } from './sign.js';

@@ -1,20 +1,9 @@
-import { AppError, type HttpApp, type Queryable } from '@ecom/platform';
+import { AppError, ErrorResponse, type HttpApp, type Queryable } from '@ecom/platform';
 import { Type } from 'typebox';
 import { ProductInput, ProductResponse, productFromInput, SkuParams, toResponse } from './product.js';
 import { findProduct, listProducts, upsertProduct } from './repository.js';
 
 const tags = ['catalog'];
-const ErrorResponse = Type.Object(
-  {
-    timestamp: Type.String(),
-    status: Type.Integer(),
-    error: Type.String(),
-    path: Type.String(),
-    message: Type.String(),
-  },
-  { additionalProperties: true },
-);
-
 // Spring's StringToBooleanConverter, which the original's `?active=` goes through.
 const BOOLEAN_WORDS: Record<string, boolean> = {
   true: true,

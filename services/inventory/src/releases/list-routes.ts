@@ -1,6 +1,6 @@
-import type { HttpApp, Queryable } from '@ecom/platform';
+import { ErrorResponse, type HttpApp, type Queryable } from '@ecom/platform';
 import { Type } from 'typebox';
-import { ErrorResponse, INT_MAX } from '../shared/schemas.js';
+import { INT_MAX } from '../shared/schemas.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { badQuery, FilterQuery, parseFilters } from './filters.js';
 import { ReleaseEvent, toReleaseEvent } from './release-event.js';

@@ -1,5 +1,11 @@
-import { AppError, type BearerVerifier, type Database, type HttpApp, requireBearer } from '@ecom/platform';
-import { ErrorResponse } from '../shared/schemas.js';
+import {
+  AppError,
+  type BearerVerifier,
+  type Database,
+  ErrorResponse,
+  type HttpApp,
+  requireBearer,
+} from '@ecom/platform';
 import { normalizeSkuId } from '../shared/sku.js';
 import type { StockCache } from '../stock/stock-cache.js';
 import { aggregateItems, oversizedItem } from './decide-reservation.js';

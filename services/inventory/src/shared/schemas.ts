@@ -1,5 +1,3 @@
-import { Type } from 'typebox';
-
 /** sku_stocks.sku_id is VARCHAR(64): longer values are refused with 400 before reaching SQL. */
 export const SKU_MAX_LENGTH = 64;
 
@@ -13,15 +11,3 @@ export function isUuid(value: string): boolean {
 
 /** Java int range: quantities and page indexes beyond it were never valid input. */
 export const INT_MAX = 2_147_483_647;
-
-/** The spec's error body (http-api.md §1.4) for the OpenAPI document. */
-export const ErrorResponse = Type.Object(
-  {
-    timestamp: Type.String(),
-    status: Type.Integer(),
-    error: Type.String(),
-    path: Type.String(),
-    message: Type.String(),
-  },
-  { additionalProperties: true },
-);

@@ -1,6 +1,5 @@
-import { AppError, type HttpApp, type Queryable } from '@ecom/platform';
+import { AppError, ErrorResponse, type HttpApp, type Queryable } from '@ecom/platform';
 import { Type } from 'typebox';
-import { ErrorResponse } from '../shared/schemas.js';
 import { normalizeSkuId, trimSkuId } from '../shared/sku.js';
 import { getStock, type LoadStock } from './get-stock.js';
 import { StockInput, StockResponse } from './stock.js';

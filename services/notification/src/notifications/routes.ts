@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, HttpApp } from '@ecom/platform';
+import { type Database, ErrorResponse, type HttpApp } from '@ecom/platform';
 import { Type } from 'typebox';
 import type { NotificationMetrics } from './metrics.js';
 import { NotificationEventResponse, toResponse } from './notification.js';
@@ -8,17 +8,6 @@ import { recordSyntheticFailure } from './record-synthetic-failure.js';
 import { listNotifications } from './repository.js';
 
 const tags = ['notifications'];
-const ErrorResponse = Type.Object(
-  {
-    timestamp: Type.String(),
-    status: Type.Integer(),
-    error: Type.String(),
-    path: Type.String(),
-    message: Type.String(),
-  },
-  { additionalProperties: true },
-);
-
 /** http-api.md §7.2. Unknown fields are ignored; the reason is stored as sent. */
 const SyntheticFailureInput = Type.Object({
   orderId: Type.String({ format: 'uuid' }),

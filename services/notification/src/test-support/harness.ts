@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createEvent, type EventData, type EventOf, type Identity } from '@ecom/contracts';
 import type { Delivery, Service } from '@ecom/platform';
 import {
+  attachProbe,
   type DbMode,
   deleteNamespacedTopology,
   startTestService,
@@ -57,21 +58,7 @@ export async function startNotifications(
   });
   const service = svc.service as Service<NotificationConfig>;
   const { transport, db } = service.deps;
-  const probe = `${namespace}probe`;
-  const seen: Delivery[] = [];
-  await transport.declare({
-    exchanges: [],
-    queues: [{ name: probe, arguments: {} }],
-    bindings: [{ exchange: `${namespace}ecom.events`, queue: probe, bindingKey: '#' }],
-  });
-  await transport.consume(
-    probe,
-    async (d) => {
-      seen.push(d);
-      return { kind: 'ack' };
-    },
-    { prefetch: 100 },
-  );
+  const seen = await attachProbe(transport, namespace);
 
   return {
     service,

@@ -5,12 +5,13 @@ import {
   authenticate,
   type BearerVerifier,
   type Database,
+  ErrorResponse,
   type HttpApp,
   type Outbox,
 } from '@ecom/platform';
 import { Type } from 'typebox';
 import type { PriceOrder } from '../catalog/price-order.js';
-import { ErrorResponse, OrderIdParams } from '../shared/http-schemas.js';
+import { OrderIdParams } from '../shared/http-schemas.js';
 import type { OrderMetrics } from '../shared/metrics.js';
 import { activeSpanTraceId, envelopeTraceId } from './envelope-trace-id.js';
 import { checkIdempotencyKey, fingerprintOf, normalizeOrderRequest } from './order-request.js';

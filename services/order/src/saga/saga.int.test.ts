@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Delivery } from '@ecom/platform';
 import {
+  attachProbe,
   DB_MODES,
   deleteAmqpTopology,
   startTestIssuer,
@@ -41,25 +42,9 @@ function sagaFixture(mode: (typeof DB_MODES)[number], env: Record<string, string
     async start() {
       f.issuer = await startTestIssuer();
       f.h = await startOrder(mode, f.issuer, { env: { ORDER_CATALOG_VALIDATION: 'off', ...env } });
-      const probe = `${f.h.namespace}probe`;
-      const transport = f.h.service.deps.transport;
-      await transport.declare({
-        exchanges: [],
-        queues: [{ name: probe, arguments: {} }],
-        bindings: ['order.created', 'inventory.release.requested'].map((bindingKey) => ({
-          exchange: `${f.h.namespace}ecom.events`,
-          queue: probe,
-          bindingKey,
-        })),
+      f.published = await attachProbe(f.h.service.deps.transport, f.h.namespace, {
+        bindingKeys: ['order.created', 'inventory.release.requested'],
       });
-      await transport.consume(
-        probe,
-        async (d) => {
-          f.published.push(d);
-          return { kind: 'ack' };
-        },
-        { prefetch: 100 },
-      );
     },
     async stop() {
       const probe = `${f.h?.namespace}probe`;

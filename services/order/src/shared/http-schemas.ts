@@ -1,20 +1,6 @@
 import { Type } from 'typebox';
 import type { Money } from './money.js';
 
-/** The spec's error body (http-api.md §1.4) plus the kernel's `message`, `code` and `errors`. */
-export const ErrorResponse = Type.Object(
-  {
-    timestamp: Type.String(),
-    status: Type.Integer(),
-    error: Type.String(),
-    path: Type.String(),
-    message: Type.String(),
-    code: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
-  },
-  { additionalProperties: true },
-);
-
 /**
  * A JSON number on the wire (two decimals, e.g. 39.80), held as exact `Money` text in the code:
  * routes that carry money write their bodies with a serializer that splices the text in as a

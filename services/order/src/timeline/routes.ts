@@ -1,8 +1,8 @@
-import { AppError, type Database, type HttpApp } from '@ecom/platform';
+import { AppError, type Database, ErrorResponse, type HttpApp } from '@ecom/platform';
 import { type Static, Type } from 'typebox';
 import { mayRead, type ReadPolicy, readDescription, readerOf } from '../orders/read-access.js';
 import { findOrderRow } from '../orders/repository.js';
-import { ErrorResponse, OrderIdParams, OrderStatusSchema } from '../shared/http-schemas.js';
+import { OrderIdParams, OrderStatusSchema } from '../shared/http-schemas.js';
 import { listTimeline } from './repository.js';
 import type { TimelineEntry } from './timeline-entry.js';
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createEvent, type EventOf, type Identity } from '@ecom/contracts';
 import type { Delivery, Service } from '@ecom/platform';
 import {
+  attachProbe,
   type DbMode,
   deleteNamespacedTopology,
   startTestService,
@@ -64,21 +65,11 @@ export async function startPayment(mode: DbMode, env: Record<string, string> = {
   });
   const service = svc.service as Service<PaymentConfig>;
   const { transport, db } = service.deps;
-  const probe = `${namespace}probe`;
   const outputs: PublishedOutcome[] = [];
-  await transport.declare({
-    exchanges: [],
-    queues: [{ name: probe, arguments: {} }],
-    bindings: [{ exchange: `${namespace}ecom.events`, queue: probe, bindingKey: 'payment.*' }],
+  await attachProbe(transport, namespace, {
+    bindingKeys: ['payment.*'],
+    onDelivery: (delivery) => outputs.push({ delivery, envelope: JSON.parse(delivery.body.toString()) }),
   });
-  await transport.consume(
-    probe,
-    async (delivery) => {
-      outputs.push({ delivery, envelope: JSON.parse(delivery.body.toString()) });
-      return { kind: 'ack' };
-    },
-    { prefetch: 100 },
-  );
 
   return {
     service,
