@@ -116,8 +116,16 @@ async function send(baseUrl: string, op: Operation, r: FuzzRequest): Promise<Out
   // A path the URL parser normalized (`/admin/dlq/../discard`) or a segment over the router's
   // limit never reaches the operation: any 4xx of the router is fine there.
   const routed = sentPath === r.path && r.path.split('/').every((seg) => seg.length <= 200);
+  // An oversized body is refused with 413 — or first for the case's own reason when that is
+  // checked before the body is read (a wrong content type → 415).
   const expect =
-    headBytes > 16_384 ? [431] : !routed ? undefined : oversized ? [413, ...(op.secured ? [401, 403] : [])] : r.expect;
+    headBytes > 16_384
+      ? [431]
+      : !routed
+        ? undefined
+        : oversized
+          ? [413, ...(op.secured ? [401, 403] : []), ...(r.expect ?? [])]
+          : r.expect;
   if (expect && !expect.includes(status)) {
     return { status, problem: `expected ${expect.join('/')}, got ${status}: ${text.slice(0, 200)}` };
   }
