@@ -27,6 +27,11 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   applicationName?: string;
   logger?: Logger;
+  /**
+   * How often each connection drops its cached query plans (`DISCARD PLANS`), at its next
+   * checkout; 0 = never. Default 60,000 ms. See `refreshPlans`.
+   */
+  planRefreshMs?: number;
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
@@ -35,11 +40,40 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // An idle client that loses its connection emits 'error' on the pool; without a listener
   // node would crash the process. The next query simply gets a fresh connection.
   pool.on('error', (err) => options.logger?.warn({ err: err.message }, 'idle postgres connection lost'));
+  refreshPlans(pool, options.planRefreshMs ?? DEFAULT_PLAN_REFRESH_MS);
   return postgresDatabase(
     pool,
     describeTarget(options.target),
     () => new pg.Client(poolConfig(options, options.target.database, 1)),
   );
+}
+
+const DEFAULT_PLAN_REFRESH_MS = 60_000;
+
+/**
+ * Prepared statements (below) let PostgreSQL switch a statement to a GENERIC plan after five
+ * executions, and keep that plan for the life of the connection until the table's statistics
+ * change (ANALYZE, usually by autovacuum). A generic plan chosen while a table was nearly empty —
+ * every fresh database — is a sequential scan, and it stays one as the table grows: measured in
+ * the saga bench, the relay's `UPDATE outbox_events … WHERE id = ANY($1)` read the whole table
+ * (260 buffers per call after 10,000 rows instead of ~12) on a server with autovacuum off, and a
+ * server whose autovacuum lags behind a burst does the same in between. So each connection
+ * drops its cached plans once per `intervalMs`: queued as the first command of a checkout, it
+ * costs one round trip per connection per interval, and the statements stay prepared (parse and
+ * analysis are still saved); the next execution plans again with today's table sizes.
+ */
+function refreshPlans(pool: pg.Pool, intervalMs: number): void {
+  if (!(intervalMs > 0)) return;
+  const refreshedAt = new WeakMap<pg.PoolClient, number>();
+  pool.on('connect', (client) => refreshedAt.set(client, Date.now()));
+  pool.on('acquire', (client) => {
+    const now = Date.now();
+    if (now - (refreshedAt.get(client) ?? now) < intervalMs) return;
+    refreshedAt.set(client, now);
+    // pg runs a client's queries in order, so this one goes before the caller's first. A failure
+    // means the connection is broken, which the caller's own query reports.
+    client.query('DISCARD PLANS').catch(() => undefined);
+  });
 }
 
 function poolConfig(options: PostgresOptions, database: string, max: number): pg.PoolConfig {
