@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { listDlq } from '@ecom/platform';
 import { DB_MODES, waitFor } from '@ecom/platform/testing';
+import { trimInterval } from './notifications/store-notification.js';
 import { type Notifications, startNotifications } from './test-support/harness.js';
 
 const ISO_MILLIS_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -345,6 +346,60 @@ for (const mode of DB_MODES) {
         assert.equal(newest?.reason, 'newest');
       } finally {
         await small.close();
+      }
+    });
+
+    test('a store of 30 trims every 3rd insertion; readers see exactly the newest 30 in between', async () => {
+      assert.equal(trimInterval(30), 3);
+      assert.equal(trimInterval(1000), 100);
+      assert.equal(trimInterval(5), 1);
+      const store = await startNotifications(mode, { NOTIFICATION_STORE_SIZE: '30' });
+      try {
+        const inserted: ReturnType<typeof store.envelope<'PaymentFailed'>>[] = [];
+        const deliverOne = async (i: number) => {
+          const e = store.envelope('PaymentFailed', { reason: `event-${i}` });
+          await store.publish(e);
+          await waitFor(
+            async () =>
+              (await store.service.deps.db.query('SELECT 1 FROM notification_events WHERE event_id = $1', [e.event_id]))
+                .length === 1,
+          );
+          inserted.push(e);
+        };
+        for (let i = 0; i < 40; i++) await deliverOne(i);
+        // Right after a trim the table holds exactly 30; the next insertion makes it 31.
+        while ((await store.count()) === 30) await deliverOne(inserted.length);
+        const physical = await store.count();
+        assert.ok(physical > 30 && physical < 33, `between trims: ${physical} rows`);
+        assert.equal(await store.metric(/^notifications_trimmed_total/), inserted.length - physical);
+
+        const listed = (
+          await store.service.app.inject({ method: 'GET', url: '/api/notifications/events?size=200' })
+        ).json() as NotificationEvent[];
+        assert.deepEqual(
+          listed.map((e) => e.reason),
+          inserted
+            .slice(-30)
+            .reverse()
+            .map((e) => e.data.reason),
+        );
+        // The oldest row still in the table is beyond the newest 30: gone for every reader.
+        const [oldest] = await store.service.deps.db.query<{ order_id: string }>(
+          'SELECT order_id FROM notification_events ORDER BY received_at, seq LIMIT 1',
+        );
+        assert.equal(oldest?.order_id, inserted.at(-physical)?.data.order_id);
+        const byOrder = await store.service.app.inject({
+          method: 'GET',
+          url: `/api/notifications/events?orderId=${oldest?.order_id}`,
+        });
+        assert.deepEqual(byOrder.json(), []);
+        const byNewest = await store.service.app.inject({
+          method: 'GET',
+          url: `/api/notifications/events?orderId=${inserted.at(-30)?.data.order_id}`,
+        });
+        assert.equal(byNewest.json().length, 1);
+      } finally {
+        await store.close();
       }
     });
 

@@ -6,13 +6,17 @@ import type { NotificationFilter } from './query.js';
 const COLUMNS =
   'seq, event_id, event_type, order_id, payment_id, reason, trace_id, user_id, roles, occurred_at, received_at';
 
-/** Inserts unless the event_id is already stored. Returns false for such a duplicate. */
-export async function insertNotification(db: Queryable, n: Notification): Promise<boolean> {
-  const { rowCount } = await db.execute(
+/**
+ * Inserts unless the event_id is already stored. Returns the new row's `seq` (insertion order),
+ * or undefined for such a duplicate.
+ */
+export async function insertNotification(db: Queryable, n: Notification): Promise<number | undefined> {
+  const [row] = await db.query<{ seq: number }>(
     `INSERT INTO notification_events
        (event_id, event_type, order_id, payment_id, reason, trace_id, user_id, roles, occurred_at, received_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10)
-     ON CONFLICT (event_id) DO NOTHING`,
+     ON CONFLICT (event_id) DO NOTHING
+     RETURNING seq`,
     [
       n.eventId,
       n.eventType,
@@ -26,15 +30,15 @@ export async function insertNotification(db: Queryable, n: Notification): Promis
       n.receivedAt,
     ],
   );
-  return rowCount === 1;
+  return row?.seq;
 }
 
 /**
- * Keeps the newest `keep` rows (receivedAt desc, insertion order on ties) and deletes the rest.
- * Serialized per store with a transaction-scoped advisory lock taken just before the DELETE: two
- * concurrent inserts would otherwise each count only their own new row and both keep `keep`,
- * leaving one too many. The lock is held from here to COMMIT only, so the inserts themselves still
- * run in parallel. Cost: one index scan of `keep` entries (the store's size), in the same transaction.
+ * Deletes every row beyond the newest `keep` (receivedAt desc, insertion order on ties). Trims are
+ * serialized per store with a transaction-scoped advisory lock taken just before the DELETE, held
+ * to COMMIT: two concurrent trims would otherwise each count only their own new row. Inserts that
+ * do not trim never take it (store-notification.ts decides which do). Cost: one index scan of
+ * `keep` entries plus the rows deleted.
  */
 export async function trimNotifications(tx: Queryable, keep: number): Promise<number> {
   // Advisory locks are per database; the schema name keeps embedded (PGlite) services apart.
@@ -47,9 +51,22 @@ export async function trimNotifications(tx: Queryable, keep: number): Promise<nu
   return rowCount;
 }
 
-export async function listNotifications(db: Queryable, filter: NotificationFilter): Promise<Notification[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
+/**
+ * Newest first, from the newest `capacity` rows only: between two trims the table may hold a few
+ * more (store-notification.ts), and those are already gone as far as any reader can tell. The
+ * cutoff is the `capacity`-th newest row (an index walk of `capacity` entries); no cutoff row
+ * means fewer rows than that, all visible.
+ */
+export async function listNotifications(
+  db: Queryable,
+  filter: NotificationFilter,
+  capacity: number,
+): Promise<Notification[]> {
+  const params: unknown[] = [capacity - 1];
+  const where = [
+    `NOT EXISTS (SELECT 1 FROM cutoff c
+       WHERE (notification_events.received_at, notification_events.seq) < (c.received_at, c.seq))`,
+  ];
   if (filter.orderId !== undefined) {
     params.push(filter.orderId);
     where.push(`order_id = $${params.length}`);
@@ -60,8 +77,10 @@ export async function listNotifications(db: Queryable, filter: NotificationFilte
   }
   params.push(filter.limit);
   const rows = await db.query<NotificationRow>(
-    `SELECT ${COLUMNS} FROM notification_events
-     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    `WITH cutoff AS (
+       SELECT received_at, seq FROM notification_events ORDER BY received_at DESC, seq DESC OFFSET $1 LIMIT 1)
+     SELECT ${COLUMNS} FROM notification_events
+     WHERE ${where.join(' AND ')}
      ORDER BY received_at DESC, seq DESC LIMIT $${params.length}`,
     params,
   );

@@ -30,7 +30,7 @@ export function registerNotificationRoutes(
       },
       preValidation: async (request) => dropBlankValues(request.query as Record<string, unknown>),
     },
-    async (request) => (await listNotifications(deps.db, filterOf(request.query))).map(toResponse),
+    async (request) => (await listNotifications(deps.db, filterOf(request.query), deps.capacity)).map(toResponse),
   );
 
   app.post(
