@@ -29,7 +29,7 @@ import { epochMs, setUpDatabase } from '../lib/messaging.js';
 import { databaseUrl } from '../lib/pg-admin.js';
 import { formatWaits, sampleWaits } from '../lib/pg-waits.js';
 import { cpuDelta, cpuSnapshot } from '../lib/proc.js';
-import { writeReport } from '../lib/report.js';
+import { ensureProfileDir, profileFileFor, profileSummaries, writeReport } from '../lib/report.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
 import { formatTable, median, percentile, round } from '../lib/stats.js';
 
@@ -121,6 +121,9 @@ const priceOf = (i: number) => 10 + i; // 10 … 59, far under the decline amoun
 
 async function run(ctx: ScenarioContext): Promise<void> {
   const { config, cleanup, log } = ctx;
+  // BENCH_CPU_PROF=service|all: the stack process is V8-profiled during the sustained window.
+  const profileFile = profileFileFor(config, NAME, 'service', 'stack')?.(1);
+  await ensureProfileDir(config);
   const startedAt = new Date().toISOString();
   const t00 = performance.now();
 
@@ -285,9 +288,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
     const stackCpu0 = stack.cpuTimeMs();
     const benchCpu0 = process.cpuUsage();
     const servers0 = cpuSnapshot(SERVER_COMMANDS);
+    if (profileFile) await stack.startCpuProfile();
     await sleep(SUSTAIN_S * 1000);
     const t1 = epochMs();
     const stackCpuMs = stack.cpuTimeMs() - stackCpu0;
+    if (profileFile) await stack.stopCpuProfile(profileFile);
     const servers = cpuDelta(servers0, cpuSnapshot(SERVER_COMMANDS));
     const benchCpu = process.cpuUsage(benchCpu0);
     const commits1 = await commitsNow();
@@ -568,8 +573,9 @@ async function run(ctx: ScenarioContext): Promise<void> {
       failures,
       ratio,
       goals: { ratioAtLeast: GOAL_RATIO, ratioMet, p99AtMostMs: GOAL_P99_MS, p99Met },
+      profiles: await profileSummaries(config, [{ profile: profileFile }]),
     },
-    false,
+    profileFile !== undefined,
   );
   if (!invariants.ok) throw new Error(`invariants violated: ${invariants.violations.slice(0, 5).join('; ')}`);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { type ConfirmPublisher, createConfirmPublisher } from './amqp-publisher.js';
 import { type AmqpSubscription, applySettlement, createAmqpSubscription, toDelivery } from './amqp-subscription.js';
+import { coalesceMuxWrites } from './amqp-write-coalescing.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from './backoff.js';
 import { consoleLogger, type MessagingLogger } from './logger.js';
 import {
@@ -76,6 +77,9 @@ export async function createAmqpTransport(opts: AmqpTransportOptions): Promise<A
       timeout: 5000,
       noDelay: true,
     });
+    // One writev per multiplexer pass instead of one write per frame (amqp-write-coalescing.ts).
+    if (!coalesceMuxWrites(m))
+      logger.warn({ connectionName }, 'amqplib internals changed: frames are written one by one');
     m.on('error', (err: Error) => logger.warn({ err, connectionName }, 'AMQP connection error'));
     m.on('blocked', (reason: string) => {
       blocked = true;
