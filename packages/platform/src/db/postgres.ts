@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { type Database, type Queryable, TYPE_OIDS } from './database.js';
+import { inlineParams } from './inline-params.js';
 import { describeTarget, type PgTarget } from './url.js';
 import { afterCommitHooks, createWakeups } from './wakeups.js';
 
@@ -116,6 +117,53 @@ function statementNamer(): (text: string) => string | undefined {
   };
 }
 
+/**
+ * `BEGIN` sent with the transaction's first statement, in one simple-protocol message (one round
+ * trip instead of two; every consumer transaction starts like this, and on this kind of machine
+ * each round trip's socket writes were the largest CPU cost of the whole saga — bench/README.md
+ * "Session 3"). A first statement with parameters goes with them inlined as literals
+ * (inline-params.ts) — or, when they cannot be inlined with certainty, after its own `BEGIN` as
+ * before. Statements after the first are prepared as usual.
+ */
+function lazyBegin(client: pg.PoolClient, prepared: Queryable): { queryable: Queryable; begun(): boolean } {
+  let begun = false;
+  /** The first statement's result, or undefined when it must go the usual way after a plain BEGIN. */
+  const first = async (text: string, params?: readonly unknown[]): Promise<pg.QueryResult | undefined> => {
+    begun = true;
+    const sql = params && params.length > 0 ? inlineParams(text, params) : text;
+    if (sql === undefined) {
+      await client.query('BEGIN');
+      return undefined;
+    }
+    const results = (await client.query(`BEGIN;\n${sql}`)) as unknown as pg.QueryResult | pg.QueryResult[];
+    // One result per statement; the statement itself may hold several (exec()), the last one is ours.
+    return Array.isArray(results) ? results[results.length - 1] : results;
+  };
+  return {
+    begun: () => begun,
+    queryable: {
+      async query<R>(text: string, params?: readonly unknown[]) {
+        if (!begun) {
+          const r = await first(text, params);
+          if (r) return r.rows as R[];
+        }
+        return prepared.query<R>(text, params);
+      },
+      async execute(text: string, params?: readonly unknown[]) {
+        if (!begun) {
+          const r = await first(text, params);
+          if (r) return { rowCount: r.rowCount ?? 0 };
+        }
+        return prepared.execute(text, params);
+      },
+      async exec(sql: string) {
+        if (!begun && (await first(sql))) return;
+        await prepared.exec(sql);
+      },
+    },
+  };
+}
+
 function wrap(client: pg.Pool | pg.PoolClient, nameOf: (text: string) => string | undefined): Queryable {
   const run = (text: string, params?: readonly unknown[]) =>
     params && params.length > 0
@@ -159,12 +207,13 @@ export function postgresDatabase(pool: pg.Pool, description: string, newClient: 
       client.on('error', onError);
       const hooks = afterCommitHooks();
       let result: Awaited<ReturnType<typeof fn>>;
+      const lazy = lazyBegin(client, wrap(client, nameOf));
       try {
-        await client.query('BEGIN');
-        result = await fn({ ...wrap(client, nameOf), afterCommit: hooks.add });
-        await client.query('COMMIT');
+        result = await fn({ ...lazy.queryable, afterCommit: hooks.add });
+        // Nothing ran: there is no transaction on the server to commit.
+        if (lazy.begun()) await client.query('COMMIT');
       } catch (err) {
-        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        if (!broken && lazy.begun()) await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
         client.off('error', onError);

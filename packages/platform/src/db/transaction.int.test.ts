@@ -1,0 +1,169 @@
+/**
+ * `Database.transaction` on PostgreSQL and PGlite. On PostgreSQL `BEGIN` travels with the first
+ * statement (db/postgres.ts lazyBegin, parameters inlined by inline-params.ts): what is stored,
+ * returned and rolled back must be exactly what the bound-parameter path gives, whatever the
+ * values; and the round trips must really be fewer.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { DB_MODES, type DbMode, dropDatabase, TEST_PG_ADMIN_URL, uniqueName } from '../testing/index.js';
+import type { Database } from './database.js';
+import { acquirePgliteHost } from './pglite.js';
+import { openPostgres } from './postgres.js';
+import { parseDatabaseUrl } from './url.js';
+
+async function open(mode: DbMode): Promise<{ db: Database; close(): Promise<void> }> {
+  const name = uniqueName('tx');
+  if (mode === 'postgres') {
+    const url = new URL(TEST_PG_ADMIN_URL);
+    url.pathname = `/${name}`;
+    const db = await openPostgres({ target: parseDatabaseUrl(url.toString()), maxConnections: 2 });
+    return {
+      db,
+      async close() {
+        await db.close();
+        await dropDatabase(name);
+      },
+    };
+  }
+  const host = await acquirePgliteHost();
+  return { db: await host.database(name), close: () => host.release() };
+}
+
+const HOSTILE = [
+  "it's",
+  "'); DROP TABLE kv; --",
+  'back\\slash \\x00 \\n',
+  '$1 $2 $$ $x$',
+  '日本語 🚀 \u202e rtl',
+  '',
+  ' ',
+  '"double" quotes',
+  '/* not a comment */ -- nor this',
+];
+
+const INSERT = `INSERT INTO kv (id, v, n, flag, at) VALUES ($1, $2, $3, $4, $5) RETURNING id, v, n, flag, at`;
+
+for (const mode of DB_MODES) {
+  describe(`Database.transaction on ${mode}`, () => {
+    let h: Awaited<ReturnType<typeof open>>;
+    before(async () => {
+      h = await open(mode);
+      await h.db.exec(
+        `CREATE TABLE kv (id uuid PRIMARY KEY, v text, n numeric, flag boolean, at timestamptz, CONSTRAINT v_not_boom CHECK (v IS DISTINCT FROM 'boom'))`,
+      );
+    });
+    after(() => h.close());
+
+    test('hostile strings, numbers, booleans, nulls and dates as the first statement: stored and returned exactly', async () => {
+      const at = new Date('2026-11-27T15:40:00.123Z');
+      for (const [i, v] of HOSTILE.entries()) {
+        const id = randomUUID();
+        const returned = await h.db.transaction((tx) =>
+          tx.query<{ id: string; v: string; n: string; flag: boolean; at: Date }>(INSERT, [
+            id,
+            v,
+            i + 0.5,
+            i % 2 === 0,
+            at,
+          ]),
+        );
+        assert.deepEqual(returned, [{ id, v, n: String(i + 0.5), flag: i % 2 === 0, at }]);
+        const [stored] = await h.db.query<{ v: string; n: string; flag: boolean; at: Date }>(
+          'SELECT v, n, flag, at FROM kv WHERE id = $1',
+          [id],
+        );
+        assert.deepEqual(stored, { v, n: String(i + 0.5), flag: i % 2 === 0, at });
+      }
+      const id = randomUUID();
+      await h.db.transaction((tx) => tx.execute(INSERT, [id, null, undefined, null, null]));
+      const [nulls] = await h.db.query('SELECT v, n, flag, at FROM kv WHERE id = $1', [id]);
+      assert.deepEqual(nulls, { v: null, n: null, flag: null, at: null });
+    });
+
+    test('values that cannot be inlined (arrays, NUL) still work as the first statement', async () => {
+      const ids = [randomUUID(), randomUUID()];
+      await h.db.exec(`INSERT INTO kv (id, v) VALUES ('${ids[0]}', 'a'), ('${ids[1]}', 'b')`);
+      const rows = await h.db.transaction((tx) =>
+        tx.query<{ v: string }>('SELECT v FROM kv WHERE id = ANY($1::uuid[]) ORDER BY v', [ids]),
+      );
+      assert.deepEqual(
+        rows.map((r) => r.v),
+        ['a', 'b'],
+      );
+      await assert.rejects(h.db.transaction((tx) => tx.execute(INSERT, [randomUUID(), 'a\0b', 1, true, null])));
+    });
+
+    test('a failing first statement rolls back; a failure after it undoes it; the connection stays usable', async () => {
+      const before = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM kv');
+      await assert.rejects(
+        h.db.transaction((tx) => tx.execute(INSERT, [randomUUID(), 'boom', 1, true, null])),
+        /v_not_boom/,
+      );
+      await assert.rejects(
+        h.db.transaction(async (tx) => {
+          await tx.execute(INSERT, [randomUUID(), 'kept?', 1, true, null]);
+          await tx.execute(INSERT, [randomUUID(), 'boom', 1, true, null]);
+        }),
+        /v_not_boom/,
+      );
+      await assert.rejects(
+        h.db.transaction(async (tx) => {
+          await tx.execute(INSERT, [randomUUID(), 'kept?', 1, true, null]);
+          throw new Error('handler failed');
+        }),
+        /handler failed/,
+      );
+      assert.deepEqual(await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM kv'), before);
+      // Both pooled connections answer normally afterwards.
+      await Promise.all([1, 2].map(() => h.db.transaction((tx) => tx.query('SELECT 1 AS one'))));
+    });
+
+    test('exec as the first statement; an empty transaction commits nothing and still runs its hooks', async () => {
+      const id = randomUUID();
+      await h.db.transaction(async (tx) => {
+        await tx.exec(`SET LOCAL statement_timeout = '5s'; INSERT INTO kv (id, v) VALUES ('${id}', 'exec')`);
+        await tx.execute('UPDATE kv SET n = $2 WHERE id = $1', [id, 7]);
+      });
+      assert.deepEqual(await h.db.query('SELECT v, n FROM kv WHERE id = $1', [id]), [{ v: 'exec', n: '7' }]);
+      let hooked = 0;
+      const value = await h.db.transaction(async (tx) => {
+        tx.afterCommit?.(() => {
+          hooked++;
+        });
+        return 'nothing ran';
+      });
+      assert.equal(value, 'nothing ran');
+      assert.equal(hooked, 1);
+    });
+
+    if (mode === 'postgres') {
+      test('round trips: BEGIN goes with the first statement (2 for a one-statement transaction, was 3)', async () => {
+        const original = pg.Client.prototype.query;
+        const sent: string[] = [];
+        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+          const first = args[0];
+          sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+          return (original as (...a: unknown[]) => unknown).apply(this, args);
+        } as typeof original;
+        try {
+          await h.db.transaction((tx) => tx.execute(INSERT, [randomUUID(), 'counted', 1, true, new Date()]));
+          await h.db.transaction(async (tx) => {
+            await tx.execute(INSERT, [randomUUID(), 'counted', 1, true, new Date()]);
+            await tx.execute(INSERT, [randomUUID(), 'counted', 2, false, null]);
+          });
+        } finally {
+          pg.Client.prototype.query = original;
+        }
+        assert.equal(sent.length, 2 + 3, sent.join(' | '));
+        assert.match(sent[0]!, /^BEGIN;\nINSERT INTO kv .* VALUES \('[0-9a-f-]{36}', 'counted', '1', 'true', '/);
+        assert.equal(sent[1], 'COMMIT');
+        assert.match(sent[2]!, /^BEGIN;\nINSERT/);
+        assert.equal(sent[3], INSERT, 'the second statement is bound (and prepared) as usual');
+        assert.equal(sent[4], 'COMMIT');
+      });
+    }
+  });
+}
