@@ -18,6 +18,14 @@ export interface Queryable {
    * swallowed: the transaction's outcome is already decided.
    */
   afterCommit?(fn: () => void): void;
+  /**
+   * Present only on the `tx` that `Database.transaction` hands out: a write whose result the
+   * caller does not need (an outbox row, a status mark), run at COMMIT time, in the order
+   * deferred, inside the transaction — on PostgreSQL in the same message as the COMMIT when its
+   * parameters can be inlined (one round trip fewer per deferred write). An error in it fails
+   * the transaction: nothing commits and `transaction()` rejects with it.
+   */
+  defer?(text: string, params?: readonly unknown[]): void;
 }
 
 export interface Database extends Queryable {
@@ -51,6 +59,17 @@ export interface Database extends Queryable {
   /** Cheap round trip for health checks; rejects when the database cannot answer. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A write whose result nobody needs inside the transaction: deferred to the COMMIT on a kernel
+ * transaction (`tx.defer`, one round trip fewer on PostgreSQL), executed now anywhere else. Its
+ * failure fails the transaction either way. Never for a write a later statement of the same
+ * transaction reads.
+ */
+export async function writeAtCommit(tx: Queryable, text: string, params?: readonly unknown[]): Promise<void> {
+  if (tx.defer) tx.defer(text, params);
+  else await tx.execute(text, params);
 }
 
 /** Shared by both drivers so rows look the same whichever runs: see parsers in each driver. */

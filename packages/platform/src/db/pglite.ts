@@ -135,7 +135,17 @@ function pgliteDatabase(pglite: PGlite, schema: string, dataDir: string): Databa
     execute: (text, params) => inSchema((tx) => wrapTx(tx).execute(text, params)),
     async transaction(fn) {
       const hooks = afterCommitHooks();
-      const result = await inSchema((tx) => fn({ ...wrapTx(tx), afterCommit: hooks.add }));
+      const result = await inSchema(async (tx) => {
+        const queryable = wrapTx(tx);
+        const deferred: [string, readonly unknown[] | undefined][] = [];
+        const value = await fn({
+          ...queryable,
+          afterCommit: hooks.add,
+          defer: (text, params) => deferred.push([text, params]),
+        });
+        for (const [text, params] of deferred) await queryable.execute(text, params);
+        return value;
+      });
       hooks.run(); // pglite.transaction resolved: committed
       return result;
     },

@@ -125,7 +125,13 @@ function statementNamer(): (text: string) => string | undefined {
  * (inline-params.ts) — or, when they cannot be inlined with certainty, after its own `BEGIN` as
  * before. Statements after the first are prepared as usual.
  */
-function lazyBegin(client: pg.PoolClient, prepared: Queryable): { queryable: Queryable; begun(): boolean } {
+interface LazyBegin {
+  queryable: Queryable;
+  begun(): boolean;
+  markBegun(): void;
+}
+
+function lazyBegin(client: pg.PoolClient, prepared: Queryable): LazyBegin {
   let begun = false;
   /** The first statement's result, or undefined when it must go the usual way after a plain BEGIN. */
   const first = async (text: string, params?: readonly unknown[]): Promise<pg.QueryResult | undefined> => {
@@ -141,6 +147,9 @@ function lazyBegin(client: pg.PoolClient, prepared: Queryable): { queryable: Que
   };
   return {
     begun: () => begun,
+    markBegun: () => {
+      begun = true;
+    },
     queryable: {
       async query<R>(text: string, params?: readonly unknown[]) {
         if (!begun) {
@@ -162,6 +171,35 @@ function lazyBegin(client: pg.PoolClient, prepared: Queryable): { queryable: Que
       },
     },
   };
+}
+
+interface Deferred {
+  text: string;
+  params: readonly unknown[] | undefined;
+}
+
+/**
+ * COMMIT, with the deferred writes (`tx.defer`) in the same simple-protocol message when all of
+ * them can be inlined — and BEGIN too when nothing ran before: a transaction that only defers is
+ * one round trip. Statements are separated by a line break before the semicolon, so a text that
+ * ends in a `--` comment cannot swallow the next one. If one fails, PostgreSQL skips the rest of
+ * the message, COMMIT included, and the caller rolls back. Otherwise they run one by one, bound,
+ * before a plain COMMIT. Nothing ran and nothing deferred: nothing to send.
+ */
+async function commit(client: pg.PoolClient, lazy: LazyBegin, deferred: readonly Deferred[]): Promise<void> {
+  if (deferred.length === 0) {
+    if (lazy.begun()) await client.query('COMMIT');
+    return;
+  }
+  const inlined = deferred.map((d) => (d.params && d.params.length > 0 ? inlineParams(d.text, d.params) : d.text));
+  if (inlined.every((sql): sql is string => sql !== undefined)) {
+    const begin = lazy.begun() ? [] : ['BEGIN'];
+    lazy.markBegun(); // from here on a failure must be rolled back
+    await client.query([...begin, ...inlined, 'COMMIT'].join('\n;\n'));
+    return;
+  }
+  for (const d of deferred) await lazy.queryable.execute(d.text, d.params);
+  await client.query('COMMIT');
 }
 
 function wrap(client: pg.Pool | pg.PoolClient, nameOf: (text: string) => string | undefined): Queryable {
@@ -208,10 +246,16 @@ export function postgresDatabase(pool: pg.Pool, description: string, newClient: 
       const hooks = afterCommitHooks();
       let result: Awaited<ReturnType<typeof fn>>;
       const lazy = lazyBegin(client, wrap(client, nameOf));
+      const deferred: Deferred[] = [];
       try {
-        result = await fn({ ...lazy.queryable, afterCommit: hooks.add });
-        // Nothing ran: there is no transaction on the server to commit.
-        if (lazy.begun()) await client.query('COMMIT');
+        result = await fn({
+          ...lazy.queryable,
+          afterCommit: hooks.add,
+          defer: (text, params) => {
+            deferred.push({ text, params });
+          },
+        });
+        await commit(client, lazy, deferred);
       } catch (err) {
         if (!broken && lazy.begun()) await client.query('ROLLBACK').catch(() => undefined);
         throw err;

@@ -139,6 +139,30 @@ for (const mode of DB_MODES) {
       assert.equal(hooked, 1);
     });
 
+    test('deferred writes run at COMMIT, in order, in the transaction; a failing one undoes everything', async () => {
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      const seenInside = await h.db.transaction(async (tx) => {
+        tx.defer?.(`${INSERT} -- a trailing comment must not swallow what follows`, [a, 'deferred 1', 1, true, null]);
+        tx.defer?.('UPDATE kv SET n = n + 1 WHERE id = ANY($1::uuid[])', [[a]]); // an array: bound, not inlined
+        tx.defer?.("UPDATE kv SET v = v || ' then 2' WHERE id = $1", [a]);
+        return (await tx.query('SELECT 1 FROM kv WHERE id = $1', [a])).length;
+      });
+      assert.equal(seenInside, 0, 'not written before COMMIT');
+      assert.deepEqual(await h.db.query('SELECT v, n FROM kv WHERE id = $1', [a]), [
+        { v: 'deferred 1 then 2', n: '2' },
+      ]);
+
+      await assert.rejects(
+        h.db.transaction(async (tx) => {
+          await tx.execute(INSERT, [b, 'direct', 1, true, null]);
+          tx.defer?.(INSERT, [c, 'deferred ok', 1, true, null]);
+          tx.defer?.(INSERT, [randomUUID(), 'boom', 1, true, null]);
+        }),
+        /v_not_boom/,
+      );
+      assert.deepEqual(await h.db.query('SELECT id FROM kv WHERE id = ANY($1::uuid[])', [[b, c]]), []);
+    });
+
     if (mode === 'postgres') {
       test('round trips: BEGIN goes with the first statement (2 for a one-statement transaction, was 3)', async () => {
         const original = pg.Client.prototype.query;
@@ -163,6 +187,31 @@ for (const mode of DB_MODES) {
         assert.match(sent[2]!, /^BEGIN;\nINSERT/);
         assert.equal(sent[3], INSERT, 'the second statement is bound (and prepared) as usual');
         assert.equal(sent[4], 'COMMIT');
+      });
+
+      test('round trips: deferred writes go with the COMMIT — a transaction of deferred writes only is one message', async () => {
+        const original = pg.Client.prototype.query;
+        const sent: string[] = [];
+        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+          const first = args[0];
+          sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+          return (original as (...a: unknown[]) => unknown).apply(this, args);
+        } as typeof original;
+        const [a, b] = [randomUUID(), randomUUID()];
+        try {
+          await h.db.transaction(async (tx) => {
+            tx.defer?.(INSERT, [a, 'only deferred', 1, true, null]);
+            tx.defer?.(INSERT, [b, "it's deferred", 2, false, new Date()]);
+          });
+        } finally {
+          pg.Client.prototype.query = original;
+        }
+        assert.equal(sent.length, 1, sent.join(' | '));
+        assert.match(
+          sent[0]!,
+          /^BEGIN\n;\nINSERT INTO kv [^;]*'only deferred'[^;]*\n;\nINSERT INTO kv [^;]*'it''s deferred'.*\n;\nCOMMIT$/s,
+        );
+        assert.equal((await h.db.query('SELECT 1 FROM kv WHERE id = ANY($1::uuid[])', [[a, b]])).length, 2);
       });
     }
   });

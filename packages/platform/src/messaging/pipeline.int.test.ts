@@ -330,6 +330,14 @@ for (const mode of DB_MODES) {
                 }
                 return tx.execute(text, params);
               },
+              // The mark normally travels with the COMMIT (tx.defer): the same crash there.
+              defer: (text, params) => {
+                if (!crashed && text.includes("status = 'SENT'")) {
+                  crashed = true;
+                  throw new Error('relay killed before marking SENT');
+                }
+                tx.defer?.(text, params);
+              },
             }),
           ),
       };

@@ -1,15 +1,20 @@
-import type { Queryable } from '@ecom/platform';
+import { type Queryable, writeAtCommit } from '@ecom/platform';
 import type { OrderStatus } from '../orders/order.js';
 
 const REASON_MAX = 255;
 
-/** Only under the row lock taken by `lockOrderRow` (see apply-saga-trigger.ts). */
+/**
+ * Only under the row lock taken by `lockOrderRow` (see apply-saga-trigger.ts). Written with the
+ * COMMIT (`writeAtCommit`): the decision was made on the locked row, and nothing reads the new
+ * status inside the transaction.
+ */
 export async function updateOrderStatus(
   tx: Queryable,
   orderId: string,
   change: { to: OrderStatus; reason: string | null; cause: string; at: Date },
 ): Promise<void> {
-  await tx.execute(
+  await writeAtCommit(
+    tx,
     'UPDATE orders SET status = $2, status_reason = $3, status_cause = $4, status_changed_at = $5 WHERE id = $1',
     [orderId, change.to, change.reason?.slice(0, REASON_MAX) ?? null, change.cause, change.at],
   );

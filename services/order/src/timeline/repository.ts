@@ -1,4 +1,4 @@
-import type { Queryable } from '@ecom/platform';
+import { type Queryable, writeAtCommit } from '@ecom/platform';
 import type { SqlParams } from '../shared/sql-params.js';
 import type { TimelineEntry, TimelineRow } from './timeline-entry.js';
 
@@ -23,9 +23,11 @@ function valuesOf(e: TimelineEntry): [unknown, string][] {
   ];
 }
 
+/** Written with the COMMIT (`writeAtCommit`): nothing reads the timeline inside the writing transaction. */
 export async function appendTimeline(tx: Queryable, e: TimelineEntry): Promise<void> {
   const values = valuesOf(e);
-  await tx.execute(
+  await writeAtCommit(
+    tx,
     `INSERT INTO order_status_history (${COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
     values.map(([v]) => v),
   );
