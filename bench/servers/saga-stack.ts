@@ -14,7 +14,16 @@ import { startStack } from '../../tests/e2e/stack.js';
 import { checkInvariants } from '../../tests/invariants.js';
 import { guardChild, serveCalls, signalReady } from '../lib/child-guard.js';
 
-const stack = await startStack('real', { per: { payment: { PAYMENT_DECLINE_ABOVE_AMOUNT: '1000' } } });
+// BENCH_SAGA_STACK_ENV="K=V,K2=V2": extra environment for every service (experiments such as
+// MESSAGING_PREFETCH or INVENTORY_DB_POOL_SIZE); printed by the scenario and kept in its report.
+const extra = Object.fromEntries(
+  (process.env.BENCH_SAGA_STACK_ENV ?? '')
+    .split(',')
+    .map((kv) => kv.trim())
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+const stack = await startStack('real', { env: extra, per: { payment: { PAYMENT_DECLINE_ABOVE_AMOUNT: '1000' } } });
 const DLQS = [
   'q.inventory.order-created.dlq',
   'q.inventory.release-requested.dlq',
