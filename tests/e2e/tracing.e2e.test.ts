@@ -157,6 +157,17 @@ for (const mode of ['embedded', 'real'] as const satisfies readonly StackMode[])
           'every parent is in the trace (context carried across every hop)',
         );
 
+        // The catalog lookup (fetch) is a client span of the request, and catalog-service's server
+        // span its child: the first order's lookup misses order-service's catalog cache (the
+        // second order, same SKU, is answered from it, so it has no catalog hop to check).
+        if (i === 0) {
+          const catalogServer = spans.find((s) => s.service === 'catalog-service' && s.kind === SPAN_KIND.server);
+          assert.ok(catalogServer, `a catalog-service server span (have ${[...services].join(', ')})`);
+          const client = byId.get(catalogServer.parentSpanId);
+          assert.deepEqual([client?.kind, client?.service], [SPAN_KIND.client, 'order-service'], 'fetch client span');
+          assert.ok(isBelow(client!, roots[0]!, byId), 'the client span is inside POST /api/orders');
+        }
+
         // The outbox row of OrderCreated kept the request's context; the relay published under it.
         const stored = parseTraceparent(String(order.outboxTraceparent));
         assert.equal(stored.traceId, hex(traceId));

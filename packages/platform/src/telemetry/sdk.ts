@@ -14,6 +14,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
@@ -140,6 +141,9 @@ export async function startTelemetry(
     new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     new IORedisInstrumentation({ requireParentSpan: true }),
     new AmqplibInstrumentation(),
+    // fetch() (undici): order-service's catalog lookups, with traceparent on the request, so the
+    // catalog's server span is a child of the order request's client span. Only inside a trace.
+    new UndiciInstrumentation({ requireParentforSpans: true }),
     new PinoInstrumentation({ disableLogSending: true, logKeys: { ...LOG_KEYS } }),
   ];
   registerInstrumentations({ tracerProvider: provider, instrumentations });
