@@ -31,7 +31,7 @@ import { formatWaits, sampleWaits } from '../lib/pg-waits.js';
 import { cpuDelta, cpuSnapshot } from '../lib/proc.js';
 import { ensureProfileDir, profileFileFor, profileSummaries, writeReport } from '../lib/report.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
-import { formatTable, median, percentile, round } from '../lib/stats.js';
+import { formatTable, median, percentile, round, seededRandom } from '../lib/stats.js';
 
 const NAME = 'saga-throughput';
 const STACK_ENTRY = new URL('../servers/saga-stack.ts', import.meta.url).pathname;
@@ -199,11 +199,9 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
   const { post, close } = poster(info.urls.order!, bearer, CLIENTS + 64);
   cleanup.defer('close the order clients', () => close());
-  let rnd = config.seed;
-  const nextSku = () => {
-    rnd = (rnd * 1103515245 + 12345) >>> 0;
-    return rnd % SKUS;
-  };
+  // Uniform over the SKUS products (the LCG this replaced multiplied past 2^53 and hit 37 of 50).
+  const rnd = seededRandom(config.seed);
+  const nextSku = () => Math.floor(rnd() * SKUS);
   const failures: string[] = [];
   const placeOne = async (into?: Placed[]) => {
     const i = nextSku();
