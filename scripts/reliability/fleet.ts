@@ -17,14 +17,29 @@ export type ServiceName = 'auth' | 'catalog' | 'order' | 'inventory' | 'payment'
 export const DB_SERVICES = ['catalog', 'order', 'inventory', 'payment', 'notification'] as const;
 export const MESSAGING_SERVICES = ['order', 'inventory', 'payment', 'notification'] as const;
 
+/**
+ * A free port for a fleet process, below the kernel's ephemeral range (32768–60999 by default)
+ * and below the PORT_OFFSET tests' ports (28081+): the test files running beside a fleet bind
+ * port 0 all the time, and the kernel hands those out from the ephemeral range — one of them
+ * took a fleet port in the seconds between its reservation and the service's own listen (CI,
+ * session 3). A fleet's ports are also never handed out twice by one process.
+ */
+const handedOut = new Set<number>();
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 18_000);
+    if (handedOut.has(port) || !(await isFree(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no free port in 10000–27999 after 200 attempts');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
@@ -179,7 +194,15 @@ export class Fleet {
         if (proc && (proc.exitCode !== null || proc.signalCode !== null)) {
           throw new Error(`${id} exited (${proc.exitCode ?? proc.signalCode}) before it was ready; see ${logFile}`);
         }
-        if ((await readiness(url)) === 'UP') return Date.now() - t0;
+        if ((await readiness(url)) === 'UP') {
+          // UP from the right process: a service that could not bind its port exits, and a
+          // readiness answer on that port would then come from whoever holds it.
+          const answered = await appName(url);
+          if (answered !== `${name}-service`) {
+            throw new Error(`${id}: port ${port} is answered by ${answered ?? 'an unknown process'}; see ${logFile}`);
+          }
+          return Date.now() - t0;
+        }
         if (Date.now() > deadline) throw new Error(`${id} not ready within ${timeoutMs} ms; see ${logFile}`);
         await sleep(100);
       }
@@ -234,6 +257,16 @@ export class Fleet {
         }
       },
     };
+  }
+}
+
+/** `app.name` of /actuator/info (`order-service`), or undefined when it cannot be read. */
+async function appName(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${url}/actuator/info`, { signal: AbortSignal.timeout(2000) });
+    return ((await res.json()) as { app?: { name?: string } }).app?.name;
+  } catch {
+    return undefined;
   }
 }
 
