@@ -32,13 +32,22 @@ export interface Stack {
 
 const RETRY_TTL_MS = 300;
 
-async function freePort(): Promise<number> {
+/**
+ * A port held open until its service is about to listen: the six are reserved up front (every
+ * service's env names the others' URLs), but a port released early could be handed to another
+ * test file's listener while the services boot one after the other.
+ */
+async function reservePort(): Promise<{ port: number; release(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
+      let released: Promise<void> | undefined;
+      resolve({
+        port,
+        release: () => (released ??= new Promise<void>((done) => srv.close(() => done()))),
+      });
     });
   });
 }
@@ -54,10 +63,12 @@ export async function startStack(
   } = {},
 ): Promise<Stack> {
   const ns = `e2e${randomUUID().replaceAll('-', '').slice(0, 10)}`;
-  const ports = Object.fromEntries(await Promise.all(ALL.map(async (n) => [n, await freePort()]))) as Record<
+  const reservations = Object.fromEntries(await Promise.all(ALL.map(async (n) => [n, await reservePort()]))) as Record<
     ServiceName,
-    number
+    Awaited<ReturnType<typeof reservePort>>
   >;
+  const ports = Object.fromEntries(ALL.map((n) => [n, reservations[n].port])) as Record<ServiceName, number>;
+  const releaseAll = () => Promise.all(ALL.map((n) => reservations[n].release()));
   const urls = Object.fromEntries(ALL.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
   const databases: string[] = [];
   const common: Record<string, string> = {
@@ -89,6 +100,7 @@ export async function startStack(
     }
     const module = await SERVICES[name]!();
     const service = await createService(module, { env, schema: `${name}_${ns}` });
+    await reservations[name].release();
     await service.listen();
     services[name] = service;
     started.push(service);
@@ -98,6 +110,7 @@ export async function startStack(
     for (const name of opts.startOrder ?? ALL) if (!deferred.has(name)) await startOne(name);
   } catch (err) {
     await Promise.allSettled(started.reverse().map((s) => s.stop()));
+    await releaseAll();
     throw err;
   }
   const all = services as Record<ServiceName, Service<unknown>>;
@@ -117,6 +130,7 @@ export async function startStack(
     },
     async close() {
       await Promise.allSettled(started.reverse().map((s) => s.stop()));
+      await releaseAll(); // services never started (deferred)
       if (mode === 'real') {
         await Promise.allSettled(databases.map((d) => dropDatabase(d)));
         await deleteNamespacedTopology(TEST_AMQP_URL, `${ns}.`).catch(() => undefined);
