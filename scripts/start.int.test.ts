@@ -8,7 +8,9 @@ const root = new URL('..', import.meta.url).pathname;
 
 /** The user's first command, as a user runs it: one process, embedded everything, spec ports (+ offset). */
 test('npm start: auth and catalog answer readiness UP on PGlite, in one process under 1 GB, and stop on SIGTERM', async () => {
-  const offset = 20_000 + Math.floor(Math.random() * 20_000);
+  // Ports 28081–30385: below the kernel's ephemeral range (32768+) where other test files' listeners
+  // get their ports, above the reliability fleets' (10000–27999), apart from the other npm-start test.
+  const offset = 20_000 + Math.floor(Math.random() * 2_300);
   const started = Date.now();
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'scripts/start.ts'], {
     cwd: root,

@@ -81,7 +81,9 @@ for (const mode of ['embedded', 'real servers'] as const) {
       mode === 'real servers' ? realServersEnv() : { env: {}, databases: [] };
     const steps = walkthroughSteps(readFileSync(join(root, 'README.md'), 'utf8'));
     assert.ok(steps.length >= 15, `${steps.length} commands found`);
-    const offset = 20_000 + Math.floor(Math.random() * 20_000);
+    // Ports 30391–32695: below the kernel's ephemeral range (32768+) where other test files' listeners
+    // get their ports, above the reliability fleets' (10000–27999), apart from the other npm-start test.
+    const offset = 22_310 + Math.floor(Math.random() * 2_300);
     const work = mkdtempSync(join(tmpdir(), 'walkthrough-'));
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'scripts/start.ts'], {
       cwd: root,
