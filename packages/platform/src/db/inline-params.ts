@@ -24,14 +24,49 @@ const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
  * way (`$1::uuid` and `'…'::uuid` alike). Strings are escaped with pg's own `escapeLiteral`.
  */
 export function inlineParams(text: string, params: readonly unknown[]): string | undefined {
+  const template = templateOf(text);
+  if (!template || template.highest !== params.length || template.used.size !== params.length) return undefined;
   const literals: string[] = [];
   for (const value of params) {
     const literal = toLiteral(value);
     if (literal === undefined) return undefined;
     literals.push(literal);
   }
-  const used = new Set<number>();
-  let out = '';
+  let out = template.parts[0]!;
+  for (let k = 0; k < template.slots.length; k++) out += literals[template.slots[k]! - 1] + template.parts[k + 1]!;
+  return out;
+}
+
+/** A statement text split at its placeholders: parts[0] $slots[0] parts[1] $slots[1] … */
+interface Template {
+  parts: string[];
+  slots: number[];
+  used: Set<number>;
+  highest: number;
+}
+
+/**
+ * Texts are the services' fixed statements (the same few hundred, as for prepared statements in
+ * postgres.ts), so each is scanned once; past MAX_TEMPLATES distinct texts the rest are scanned
+ * every time instead of growing the cache.
+ */
+const MAX_TEMPLATES = 500;
+const templates = new Map<string, Template | null>();
+
+function templateOf(text: string): Template | null {
+  let template = templates.get(text);
+  if (template === undefined) {
+    template = scan(text);
+    if (templates.size < MAX_TEMPLATES) templates.set(text, template);
+  }
+  return template;
+}
+
+/** The placeholders outside quotes, comments and dollar quotes; null when that is not certain. */
+function scan(text: string): Template | null {
+  const parts: string[] = [];
+  const slots: number[] = [];
+  let from = 0;
   let i = 0;
   const n = text.length;
   while (i < n) {
@@ -40,53 +75,39 @@ export function inlineParams(text: string, params: readonly unknown[]): string |
     if (c === "'") {
       // An E'…' string takes backslash escapes: finding its end needs more than this scanner does.
       const before = text[i - 1];
-      if ((before === 'e' || before === 'E') && !isIdentChar(text[i - 2])) return undefined;
-      const end = endOfQuoted(text, i, "'");
-      if (end < 0) return undefined;
-      out += text.slice(i, end);
-      i = end;
+      if ((before === 'e' || before === 'E') && !isIdentChar(text[i - 2])) return null;
+      i = endOfQuoted(text, i, "'");
     } else if (c === '"') {
-      const end = endOfQuoted(text, i, '"');
-      if (end < 0) return undefined;
-      out += text.slice(i, end);
-      i = end;
+      i = endOfQuoted(text, i, '"');
     } else if (c === '-' && next === '-') {
       const end = text.indexOf('\n', i);
-      const stop = end < 0 ? n : end;
-      out += text.slice(i, stop);
-      i = stop;
+      i = end < 0 ? n : end;
     } else if (c === '/' && next === '*') {
-      const end = endOfBlockComment(text, i);
-      if (end < 0) return undefined;
-      out += text.slice(i, end);
-      i = end;
-    } else if (c === '$') {
+      i = endOfBlockComment(text, i);
+    } else if (c === '$' && !isIdentChar(text[i - 1])) {
       const digits = /^\$(\d+)/.exec(text.slice(i, i + 12));
-      if (digits && !isIdentChar(text[i - 1])) {
-        const index = Number(digits[1]);
-        if (index < 1 || index > literals.length) return undefined;
-        used.add(index);
-        out += literals[index - 1];
+      if (digits) {
+        parts.push(text.slice(from, i));
+        slots.push(Number(digits[1]));
         i += digits[0].length;
+        from = i;
         continue;
       }
       const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i));
-      if (tag && !isIdentChar(text[i - 1])) {
+      if (tag) {
         const close = text.indexOf(tag[0], i + tag[0].length);
-        if (close < 0) return undefined;
-        const end = close + tag[0].length;
-        out += text.slice(i, end);
-        i = end;
-        continue;
+        i = close < 0 ? -1 : close + tag[0].length;
+      } else {
+        i++;
       }
-      out += c;
-      i++;
     } else {
-      out += c;
       i++;
     }
+    if (i < 0) return null; // unterminated quote, comment or dollar quote
   }
-  return used.size === literals.length ? out : undefined;
+  parts.push(text.slice(from));
+  if (slots.some((slot) => slot < 1)) return null;
+  return { parts, slots, used: new Set(slots), highest: Math.max(0, ...slots) };
 }
 
 function toLiteral(value: unknown): string | undefined {

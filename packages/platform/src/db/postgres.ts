@@ -117,20 +117,19 @@ function statementNamer(): (text: string) => string | undefined {
   };
 }
 
-/**
- * `BEGIN` sent with the transaction's first statement, in one simple-protocol message (one round
- * trip instead of two; every consumer transaction starts like this, and on this kind of machine
- * each round trip's socket writes were the largest CPU cost of the whole saga — bench/README.md
- * "Session 3"). A first statement with parameters goes with them inlined as literals
- * (inline-params.ts) — or, when they cannot be inlined with certainty, after its own `BEGIN` as
- * before. Statements after the first are prepared as usual.
- */
 interface LazyBegin {
   queryable: Queryable;
   begun(): boolean;
   markBegun(): void;
 }
 
+/**
+ * `BEGIN` sent with the transaction's first statement, in one simple-protocol message (one round
+ * trip instead of two; every consumer transaction starts like this, and on this kind of machine
+ * socket writes dominated the saga's profile — bench/README.md "Session 3"). A first statement with parameters goes with them inlined as literals
+ * (inline-params.ts) — or, when they cannot be inlined with certainty, after its own `BEGIN` as
+ * before. Statements after the first are prepared as usual.
+ */
 function lazyBegin(client: pg.PoolClient, prepared: Queryable): LazyBegin {
   let begun = false;
   /** The first statement's result, or undefined when it must go the usual way after a plain BEGIN. */

@@ -46,6 +46,23 @@ const HOSTILE = [
 
 const INSERT = `INSERT INTO kv (id, v, n, flag, at) VALUES ($1, $2, $3, $4, $5) RETURNING id, v, n, flag, at`;
 
+/** The texts node-postgres sent (one per round trip) while `fn` ran. */
+async function sentDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const original = pg.Client.prototype.query;
+  const sent: string[] = [];
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return sent;
+}
+
 for (const mode of DB_MODES) {
   describe(`Database.transaction on ${mode}`, () => {
     let h: Awaited<ReturnType<typeof open>>;
@@ -165,22 +182,13 @@ for (const mode of DB_MODES) {
 
     if (mode === 'postgres') {
       test('round trips: BEGIN goes with the first statement (2 for a one-statement transaction, was 3)', async () => {
-        const original = pg.Client.prototype.query;
-        const sent: string[] = [];
-        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-          const first = args[0];
-          sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
-          return (original as (...a: unknown[]) => unknown).apply(this, args);
-        } as typeof original;
-        try {
+        const sent = await sentDuring(async () => {
           await h.db.transaction((tx) => tx.execute(INSERT, [randomUUID(), 'counted', 1, true, new Date()]));
           await h.db.transaction(async (tx) => {
             await tx.execute(INSERT, [randomUUID(), 'counted', 1, true, new Date()]);
             await tx.execute(INSERT, [randomUUID(), 'counted', 2, false, null]);
           });
-        } finally {
-          pg.Client.prototype.query = original;
-        }
+        });
         assert.equal(sent.length, 2 + 3, sent.join(' | '));
         assert.match(sent[0]!, /^BEGIN;\nINSERT INTO kv .* VALUES \('[0-9a-f-]{36}', 'counted', '1', 'true', '/);
         assert.equal(sent[1], 'COMMIT');
@@ -190,22 +198,13 @@ for (const mode of DB_MODES) {
       });
 
       test('round trips: deferred writes go with the COMMIT — a transaction of deferred writes only is one message', async () => {
-        const original = pg.Client.prototype.query;
-        const sent: string[] = [];
-        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-          const first = args[0];
-          sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
-          return (original as (...a: unknown[]) => unknown).apply(this, args);
-        } as typeof original;
         const [a, b] = [randomUUID(), randomUUID()];
-        try {
-          await h.db.transaction(async (tx) => {
+        const sent = await sentDuring(() =>
+          h.db.transaction(async (tx) => {
             tx.defer?.(INSERT, [a, 'only deferred', 1, true, null]);
             tx.defer?.(INSERT, [b, "it's deferred", 2, false, new Date()]);
-          });
-        } finally {
-          pg.Client.prototype.query = original;
-        }
+          }),
+        );
         assert.equal(sent.length, 1, sent.join(' | '));
         assert.match(
           sent[0]!,
