@@ -3,7 +3,7 @@ export * from './cache/index.js';
 export { type CommonConfig, type DatabaseConfig, readCommonConfig, readDatabaseConfig } from './config/common.js';
 export { ConfigError, type Env, EnvReader } from './config/env.js';
 export type { Database, Queryable } from './db/database.js';
-export { writeAtCommit } from './db/database.js';
+export { queryEach, type Statement, writeAtCommit } from './db/database.js';
 export { isDatabaseUnavailable } from './db/errors.js';
 export { listMigrations, migrate } from './db/migrate.js';
 export { acquirePgliteHost, type PgliteHost } from './db/pglite.js';

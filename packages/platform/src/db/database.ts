@@ -26,6 +26,19 @@ export interface Queryable {
    * the transaction: nothing commits and `transaction()` rejects with it.
    */
   defer?(text: string, params?: readonly unknown[]): void;
+  /**
+   * Present only on the `tx` that `Database.transaction` hands out: statements that do not need
+   * each other's results, run in order — on PostgreSQL in ONE message (one round trip) when all
+   * their parameters can be inlined, else one by one. Each one's rows, in order. Every text is
+   * exactly one statement. Use `queryEach` rather than calling it directly.
+   */
+  batch?(statements: readonly Statement[]): Promise<Record<string, unknown>[][]>;
+}
+
+/** A statement and its parameters, for `queryEach`. */
+export interface Statement {
+  text: string;
+  params?: readonly unknown[];
 }
 
 export interface Database extends Queryable {
@@ -70,6 +83,19 @@ export interface Database extends Queryable {
 export async function writeAtCommit(tx: Queryable, text: string, params?: readonly unknown[]): Promise<void> {
   if (tx.defer) tx.defer(text, params);
   else await tx.execute(text, params);
+}
+
+/**
+ * Several independent statements (no one needs another's result), each one's rows in order: in
+ * one round trip on a kernel transaction over PostgreSQL (`tx.batch`), one by one anywhere else.
+ * A reader that locks rows and a reader that must see what those locks protect go in that
+ * order: each statement still runs on its own snapshot, after the one before it has finished.
+ */
+export async function queryEach(tx: Queryable, statements: readonly Statement[]): Promise<Record<string, unknown>[][]> {
+  if (tx.batch) return tx.batch(statements);
+  const out: Record<string, unknown>[][] = [];
+  for (const s of statements) out.push(await tx.query(s.text, s.params));
+  return out;
 }
 
 /** Shared by both drivers so rows look the same whichever runs: see parsers in each driver. */

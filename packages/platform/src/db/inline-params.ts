@@ -12,9 +12,9 @@ const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
  * the start of every transaction). Returns undefined — the caller then sends it the normal way,
  * as a bound parameter — whenever the rewrite could mean anything else:
  *
- * - a value that is not a string, a finite number, a boolean, a valid Date, null or undefined
- *   (arrays, objects and buffers have driver-specific encodings);
- * - a string holding U+0000 (the simple protocol ends the text there);
+ * - a value that is not a string, a finite number, a boolean, a valid Date, null or undefined,
+ *   or a flat array of those (objects, buffers and nested arrays have driver-specific encodings);
+ * - a string holding U+0000 (the simple protocol ends the text there), also inside an array;
  * - a text whose placeholders cannot be found with certainty: an escape-string literal (E'…'),
  *   an unterminated quote or comment, a placeholder number out of range, or a parameter that
  *   the text never uses.
@@ -110,13 +110,25 @@ function scan(text: string): Template | null {
   return { parts, slots, used: new Set(slots), highest: Math.max(0, ...slots) };
 }
 
-function toLiteral(value: unknown): string | undefined {
-  if (value === null || value === undefined) return 'NULL';
-  const inlinable =
+function isScalar(value: unknown): boolean {
+  return (
+    value === null ||
+    value === undefined ||
     typeof value === 'string' ||
     (typeof value === 'number' && Number.isFinite(value)) ||
     typeof value === 'boolean' ||
-    (value instanceof Date && !Number.isNaN(value.getTime()));
+    (value instanceof Date && !Number.isNaN(value.getTime()))
+  );
+}
+
+/**
+ * A flat array goes as the array literal pg itself would bind (`{"a","b\\"c",NULL}`: every
+ * element quoted and backslash-escaped by pg's arrayString), then quoted as any string: the
+ * server reads the same text through the same array input function.
+ */
+function toLiteral(value: unknown): string | undefined {
+  if (value === null || value === undefined) return 'NULL';
+  const inlinable = isScalar(value) || (Array.isArray(value) && value.every(isScalar));
   if (!inlinable) return undefined;
   const text = prepareValue(value);
   if (text === null) return 'NULL';

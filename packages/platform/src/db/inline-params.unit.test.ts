@@ -23,6 +23,13 @@ describe('inlineParams: a statement with its parameters as literals, or undefine
     assert.equal(inlineParams('SELECT $1', ['日本 🚀 $2']), "SELECT '日本 🚀 $2'");
   });
 
+  test('flat arrays go as the array literal pg binds, quoted as a string', () => {
+    assert.equal(
+      inlineParams('SELECT $1::varchar[], $2::int[], $3::text[]', [['a', "it's", 'q"b\\c', null], [1, -2], []]),
+      `SELECT  E'{"a","it''s","q\\\\"b\\\\\\\\c",NULL}'::varchar[], '{"1","-2"}'::int[], '{}'::text[]`,
+    );
+  });
+
   test('dates are sent as node-postgres sends them', () => {
     const d = new Date('2026-11-27T15:40:00.123Z');
     const sql = inlineParams('SELECT $1::timestamptz', [d]);
@@ -48,7 +55,9 @@ describe('inlineParams: a statement with its parameters as literals, or undefine
     assert.equal(inlineParams('SELECT $1', ['v', 'w']), undefined, 'unused parameter');
     assert.equal(inlineParams('SELECT $0', ['v']), undefined, '$0');
     assert.equal(inlineParams('SELECT $1', ['a\0b']), undefined, 'NUL');
-    assert.equal(inlineParams('SELECT $1', [['a']]), undefined, 'array');
+    assert.equal(inlineParams('SELECT $1', [[['a']]]), undefined, 'nested array');
+    assert.equal(inlineParams('SELECT $1', [['a', 'b\0']]), undefined, 'NUL inside an array');
+    assert.equal(inlineParams('SELECT $1', [[{ a: 1 }]]), undefined, 'object inside an array');
     assert.equal(inlineParams('SELECT $1', [{ a: 1 }]), undefined, 'object');
     assert.equal(inlineParams('SELECT $1', [Buffer.from('a')]), undefined, 'buffer');
     assert.equal(inlineParams('SELECT $1', [Number.NaN]), undefined, 'NaN');

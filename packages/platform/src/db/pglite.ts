@@ -142,6 +142,12 @@ function pgliteDatabase(pglite: PGlite, schema: string, dataDir: string): Databa
           ...queryable,
           afterCommit: hooks.add,
           defer: (text, params) => deferred.push([text, params]),
+          // One backend in-process: no round trips to save, the statements simply run in order.
+          batch: async (statements) => {
+            const out: Record<string, unknown>[][] = [];
+            for (const st of statements) out.push(await queryable.query(st.text, st.params));
+            return out;
+          },
         });
         for (const [text, params] of deferred) await queryable.execute(text, params);
         return value;

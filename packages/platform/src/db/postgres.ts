@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { type Database, type Queryable, TYPE_OIDS } from './database.js';
+import { type Database, type Queryable, type Statement, TYPE_OIDS } from './database.js';
 import { inlineParams } from './inline-params.js';
 import { describeTarget, type PgTarget } from './url.js';
 import { afterCommitHooks, createWakeups } from './wakeups.js';
@@ -178,6 +178,32 @@ interface Deferred {
 }
 
 /**
+ * `tx.batch`: independent statements in one simple-protocol message when every one can be
+ * inlined — with BEGIN in front when nothing ran before — so PostgreSQL runs them back to back,
+ * each on its own snapshot as separate statements would. Otherwise one by one, bound. A failing
+ * statement makes PostgreSQL skip the rest; the transaction is then rolled back by the caller.
+ */
+async function batch(
+  client: pg.PoolClient,
+  lazy: LazyBegin,
+  statements: readonly Statement[],
+): Promise<Record<string, unknown>[][]> {
+  const inlined = statements.map((s) => (s.params && s.params.length > 0 ? inlineParams(s.text, s.params) : s.text));
+  if (statements.length < 2 || !inlined.every((sql): sql is string => sql !== undefined)) {
+    const out: Record<string, unknown>[][] = [];
+    for (const s of statements) out.push(await lazy.queryable.query(s.text, s.params));
+    return out;
+  }
+  const begin = lazy.begun() ? [] : ['BEGIN'];
+  lazy.markBegun(); // from here on a failure must be rolled back
+  const results = (await client.query([...begin, ...inlined].join('\n;\n'))) as unknown as pg.QueryResult[];
+  const mine = Array.isArray(results) ? results.slice(begin.length) : [results];
+  if (mine.length !== statements.length)
+    throw new Error(`batch of ${statements.length} statements returned ${mine.length} results: one statement per text`);
+  return mine.map((r) => r.rows as Record<string, unknown>[]);
+}
+
+/**
  * COMMIT, with the deferred writes (`tx.defer`) in the same simple-protocol message when all of
  * them can be inlined — and BEGIN too when nothing ran before: a transaction that only defers is
  * one round trip. Statements are separated by a line break before the semicolon, so a text that
@@ -253,6 +279,7 @@ export function postgresDatabase(pool: pg.Pool, description: string, newClient: 
           defer: (text, params) => {
             deferred.push({ text, params });
           },
+          batch: (statements) => batch(client, lazy, statements),
         });
         await commit(client, lazy, deferred);
       } catch (err) {

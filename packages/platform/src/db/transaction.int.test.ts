@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { DB_MODES, type DbMode, dropDatabase, TEST_PG_ADMIN_URL, uniqueName } from '../testing/index.js';
-import type { Database } from './database.js';
+import { type Database, queryEach } from './database.js';
 import { acquirePgliteHost } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { parseDatabaseUrl } from './url.js';
@@ -180,7 +180,71 @@ for (const mode of DB_MODES) {
       assert.deepEqual(await h.db.query('SELECT id FROM kv WHERE id = ANY($1::uuid[])', [[b, c]]), []);
     });
 
+    test("queryEach: independent statements, each one's rows in order; a failing one undoes the transaction", async () => {
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      await h.db.exec(`INSERT INTO kv (id, v, n) VALUES ('${a}', 'x', 1), ('${b}', 'y''s', 2)`);
+      const [locked, one, none] = await h.db.transaction((tx) =>
+        queryEach(tx, [
+          { text: 'SELECT id, v FROM kv WHERE id = ANY($1::uuid[]) ORDER BY v FOR UPDATE', params: [[a, b]] },
+          { text: 'SELECT n FROM kv WHERE id = $1 -- a comment', params: [b] },
+          { text: 'SELECT v FROM kv WHERE v = $1', params: ["it's; -- not there"] },
+        ]),
+      );
+      assert.deepEqual(locked, [
+        { id: a, v: 'x' },
+        { id: b, v: "y's" },
+      ]);
+      assert.deepEqual(one, [{ n: '2' }]);
+      assert.deepEqual(none, []);
+
+      await assert.rejects(
+        h.db.transaction(async (tx) => {
+          await tx.execute(INSERT, [c, 'written first', 1, true, null]);
+          await queryEach(tx, [
+            { text: 'SELECT 1 AS one' },
+            { text: INSERT, params: [randomUUID(), 'boom', 1, true, null] },
+          ]);
+        }),
+        /v_not_boom/,
+      );
+      assert.deepEqual(await h.db.query('SELECT id FROM kv WHERE id = $1', [c]), []);
+    });
+
     if (mode === 'postgres') {
+      test('round trips: queryEach is one message (with BEGIN when first); uninlinable values go one by one', async () => {
+        const a = randomUUID();
+        await h.db.exec(`INSERT INTO kv (id, v) VALUES ('${a}', 'batched')`);
+        let rows: unknown[] = [];
+        const sent = await sentDuring(async () => {
+          rows = await h.db.transaction((tx) =>
+            queryEach(tx, [
+              { text: 'SELECT v FROM kv WHERE id = ANY($1::uuid[]) FOR UPDATE', params: [[a]] },
+              { text: 'SELECT count(*)::int AS n FROM kv WHERE id = $1', params: [a] },
+            ]),
+          );
+        });
+        assert.deepEqual(rows, [[{ v: 'batched' }], [{ n: 1 }]]);
+        assert.equal(sent.length, 2, sent.join(' | '));
+        assert.match(
+          sent[0]!,
+          /^BEGIN\n;\nSELECT v FROM kv WHERE id = ANY\('\{"[0-9a-f-]{36}"\}'::uuid\[\]\) FOR UPDATE\n;\nSELECT count/,
+        );
+        assert.equal(sent[1], 'COMMIT');
+
+        const bound = await sentDuring(() =>
+          h.db
+            .transaction((tx) =>
+              queryEach(tx, [
+                { text: 'SELECT v FROM kv WHERE id = $1', params: [a] },
+                { text: 'SELECT v FROM kv WHERE v = $1', params: ['nul\0inside'] },
+              ]),
+            )
+            .catch((err: Error) => err),
+        );
+        // PostgreSQL refuses NUL in text either way; what matters is that it was bound, not inlined.
+        assert.ok(!bound.some((t) => t.includes('nul')), bound.join(' | '));
+      });
+
       test('round trips: BEGIN goes with the first statement (2 for a one-statement transaction, was 3)', async () => {
         const sent = await sentDuring(async () => {
           await h.db.transaction((tx) => tx.execute(INSERT, [randomUUID(), 'counted', 1, true, new Date()]));

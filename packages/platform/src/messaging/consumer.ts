@@ -11,7 +11,7 @@ import {
 import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Database, Queryable } from '../db/database.js';
+import { type Database, type Queryable, writeAtCommit } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { deathCount } from './headers.js';
 import type { Outbox } from './outbox.js';
@@ -80,8 +80,11 @@ type Outcome = 'handled' | 'duplicate' | 'retried' | 'dead_lettered' | 'poison' 
 
 /**
  * The consumer pipeline (design §3 step 4): decode + validate (poison → DLQ at once) → ONE
- * transaction { insert consumed_messages ON CONFLICT DO NOTHING (duplicate → ack); handler;
- * its outbox rows } → commit → ack. A failure is classified:
+ * transaction { handler; its outbox rows; the consumed_messages row } → commit → ack. The
+ * dedupe row is written with the COMMIT, so a duplicate is found there (unique violation:
+ * rolled back, nothing of it kept) or by the lookup every failure gets → ack, counted
+ * `duplicate`. It costs a duplicate its handler's work; it saves every message a round trip.
+ * Any other failure is classified:
  *  - the database is unreachable → requeue after a growing pause, attempts NOT consumed (an
  *    outage must neither flood the DLQ nor spin);
  *  - PermanentError → DLQ now;
@@ -137,14 +140,17 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
     });
     const committed: (() => Promise<void> | void)[] = [];
     try {
-      const result = await db.transaction(async (tx) => {
+      await db.transaction(async (tx) => {
         committed.length = 0;
-        const inserted = await tx.query(
-          `INSERT INTO consumed_messages (id, message_id, consumer, processed_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (message_id, consumer) DO NOTHING RETURNING id`,
+        // The dedupe row travels with the COMMIT (no round trip of its own), first of the
+        // deferred writes: a pair already stored fails the commit on the unique index — also
+        // when the first copy is still in flight, whose commit it then waits for — and nothing
+        // the handler did survives; the catch below recognises the duplicate.
+        await writeAtCommit(
+          tx,
+          'INSERT INTO consumed_messages (id, message_id, consumer, processed_at) VALUES ($1, $2, $3, $4)',
           [randomUUID(), messageId, def.consumer, new Date()],
         );
-        if (inserted.length === 0) return 'duplicate' as const;
         const ctx: HandlerContext = {
           tx,
           messageId,
@@ -153,7 +159,6 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
           afterCommit: (fn) => committed.push(fn),
         };
         await def.handle(event as never, ctx);
-        return 'handled' as const;
       });
       outageSince = null;
       for (const fn of committed) {
@@ -161,11 +166,31 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
           .then(fn)
           .catch((err) => log.warn({ err: (err as Error).message }, 'after-commit hook failed'));
       }
-      count(result);
-      if (result === 'duplicate') log.debug('duplicate delivery acknowledged');
+      count('handled');
       return { kind: 'ack' };
     } catch (err) {
+      // Whatever failed — the dedupe row's unique index, or a handler that met the state its
+      // first copy left behind — a stored pair means this message's effects are committed.
+      if (!isDatabaseUnavailable(err) && (await alreadyConsumed(messageId))) {
+        outageSince = null;
+        count('duplicate');
+        log.debug('duplicate delivery acknowledged');
+        return { kind: 'ack' };
+      }
       return onFailure(delivery, err as Error, log);
+    }
+  };
+
+  /** Whether (message key, consumer) is stored: its first copy committed. Unknown (false) when the lookup fails. */
+  const alreadyConsumed = async (messageId: string): Promise<boolean> => {
+    try {
+      const rows = await db.query('SELECT 1 FROM consumed_messages WHERE message_id = $1 AND consumer = $2', [
+        messageId,
+        def.consumer,
+      ]);
+      return rows.length > 0;
+    } catch {
+      return false;
     }
   };
 

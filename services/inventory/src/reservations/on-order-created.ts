@@ -8,7 +8,7 @@ import { reserveStock } from './reserve-stock.js';
 
 /**
  * `q.inventory.order-created` (events.md §6.1). The kernel pipeline has already validated the
- * envelope and inserted the dedupe row in this transaction; here: reserve, then the outcome event
+ * envelope and writes the dedupe row with this transaction's COMMIT; here: reserve, then the outcome event
  * through the outbox (published only after commit), and cache invalidation after commit.
  */
 export function orderCreatedConsumer(deps: { cache: StockCache; clock: () => Date }): ConsumerDefinition {

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '@ecom/platform';
-import { lockStocks, moveStock } from '../stock/repository.js';
-import type { StockVersion } from '../stock/stock.js';
+import { type Queryable, queryEach } from '@ecom/platform';
+import { lockStocksStatement, moveLockedStock } from '../stock/repository.js';
+import type { StockRow, StockVersion } from '../stock/stock.js';
 import { aggregateItems, decideReservation } from './decide-reservation.js';
-import { findReservationByOrder, insertReservation } from './repository.js';
-import type { Reservation, SkuQuantity } from './reservation.js';
+import {
+  findReservationByOrder,
+  insertReservation,
+  insertReservationAtCommit,
+  reservationByOrderStatement,
+  withItems,
+} from './repository.js';
+import type { Reservation, ReservationRow, SkuQuantity } from './reservation.js';
 
 export interface ReserveOutcome {
   reservation: Reservation;
@@ -18,22 +24,31 @@ export interface ReserveOutcome {
  * Reserve for an order, inside the caller's transaction (http-api.md §3.3, events.md §6.1).
  * Oversell-free under any concurrency: the SKU rows are locked (FOR UPDATE, in sku_id order, so
  * no deadlock) before availability is read, the decision is made on those locked values, and
- * the stock moves are relative updates that CHECK (≥ 0) backs up. One reservation per order:
- * the unique order_id decides between concurrent duplicates, and the loser reuses the winner's.
+ * the stock moves are relative updates that CHECK (≥ 0) backs up. One reservation per order.
+ *
+ * Two round trips in all (with the COMMIT): the locks and then the order's reservation in one
+ * message — the lookup runs after the locks are granted, so a concurrent reservation of the same
+ * order (same SKUs, same locks) has committed and is seen — and a RESERVED reservation's writes
+ * (reservation, items, stock moves) go with the COMMIT. The unique order_id stays the last word:
+ * an order reserved at the same moment under other SKUs (only possible over HTTP) fails our
+ * COMMIT instead (placeReservation returns the winner; the consumer retries and finds it).
+ * A FAILED one (rare; an order of unknown SKUs locks nothing) is inserted at once with
+ * insert-on-conflict, and the loser of a race reuses the winner's.
  */
 export async function reserveStock(
   tx: Queryable,
   request: { orderId: string; items: readonly SkuQuantity[] },
   now: Date,
 ): Promise<ReserveOutcome> {
-  const existing = await findReservationByOrder(tx, request.orderId);
-  if (existing) return { reservation: existing, created: false, changed: [] };
-
   const items = aggregateItems(request.items);
-  const locked = await lockStocks(
-    tx,
-    items.map((i) => i.skuId),
-  );
+  const [lockedRows, existingRows] = await queryEach(tx, [
+    lockStocksStatement(items.map((i) => i.skuId)),
+    reservationByOrderStatement(request.orderId),
+  ]);
+  const existing = existingRows?.[0] as ReservationRow | undefined;
+  if (existing) return { reservation: await withItems(tx, existing), created: false, changed: [] };
+
+  const locked = (lockedRows ?? []) as unknown as StockRow[];
   const decision = decideReservation(items, new Map(locked.map((row) => [row.sku_id, row.available_qty])));
   const reservation: Reservation = {
     id: randomUUID(),
@@ -43,15 +58,17 @@ export async function reserveStock(
     createdAt: now,
     items, // a FAILED reservation stores its requested items too
   };
-  if (!(await insertReservation(tx, reservation))) {
+  if (decision.status === 'FAILED') {
+    if (await insertReservation(tx, reservation)) return { reservation, created: true, changed: [] };
     const winner = await findReservationByOrder(tx, request.orderId);
     if (!winner) throw new Error(`reservation for order ${request.orderId} vanished`);
     return { reservation: winner, created: false, changed: [] };
   }
-  if (decision.status === 'FAILED') return { reservation, created: true, changed: [] };
-  const changed = await moveStock(
+  await insertReservationAtCommit(tx, reservation);
+  const changed = await moveLockedStock(
     tx,
     items.map((i) => ({ skuId: i.skuId, availableDelta: -i.quantity, reservedDelta: i.quantity })),
+    locked,
     now,
   );
   return { reservation, created: true, changed };

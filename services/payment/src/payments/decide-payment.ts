@@ -37,8 +37,8 @@ export function amountAboveLimitReason(limit: number): string {
 }
 
 /**
- * The payment decision, pure: (policy, request) → outcome. Called only when the order has no
- * payment record yet; the caller stores the result and never asks again for that order.
+ * The payment decision, pure: (policy, request) → outcome. The caller stores it only when the
+ * order has no payment record yet (settle-payment.ts), and once stored it is never made again.
  *
  * Order of rules: FAIL declines everything with the configured reason; otherwise an amount above
  * the limit declines with `AMOUNT_ABOVE_LIMIT:<limit>`; otherwise the mode decides (SUCCESS: yes;

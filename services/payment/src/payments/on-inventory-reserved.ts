@@ -14,7 +14,7 @@ export interface PaymentRuntime {
 
 /**
  * `q.payment.inventory-reserved` (events.md §6.3). The kernel pipeline has validated the envelope
- * and inserted the dedupe row (`payment.inventory-reserved`) in this transaction; here: the stored
+ * and writes the dedupe row (`payment.inventory-reserved`) with this transaction's COMMIT; here: the stored
  * outcome or a new decision, then `PaymentSucceeded` / `PaymentFailed` for the STORED status
  * through the outbox (trace_id and identity copied by ctx.emit), published after commit.
  */

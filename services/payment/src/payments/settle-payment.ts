@@ -11,8 +11,11 @@ export type PaymentSettlement =
 /**
  * events.md §6.3 step 2, inside the caller's transaction: the order's stored payment when there is
  * one (never decided again, whatever the new message says); otherwise decide, store, return it.
- * Two deliveries racing for one order: the loser's insert waits on the unique index, finds the
- * winner's row and returns it as `stored`, so both publish the same outcome and payment_id.
+ * Insert first (the decision is a pure function, cheap to make and drop): the unique order_id
+ * answers "is there one already?" in the same round trip that stores ours, and only a conflict
+ * costs a second one to read the stored row. Two deliveries racing for one order: the loser's
+ * insert waits on the unique index, finds the winner's row and returns it as `stored`, so both
+ * publish the same outcome and payment_id.
  */
 export async function settlePayment(
   tx: Queryable,
@@ -20,9 +23,6 @@ export async function settlePayment(
   policy: PaymentPolicy,
   deps: { clock: () => Date; newId: () => string },
 ): Promise<PaymentSettlement> {
-  const existing = await findPaymentByOrder(tx, request.orderId);
-  if (existing) return { kind: 'stored', record: existing };
-
   const decision = decidePayment(policy, request);
   const base = { id: deps.newId(), orderId: request.orderId, createdAt: deps.clock() };
   const candidate: PaymentRecord =
@@ -32,8 +32,8 @@ export async function settlePayment(
   const inserted = await insertPaymentIfAbsent(tx, candidate);
   if (inserted) return { kind: 'decided', record: inserted, decision };
 
-  const winner = await findPaymentByOrder(tx, request.orderId);
+  const stored = await findPaymentByOrder(tx, request.orderId);
   // Cannot happen (the conflicting row committed before our insert returned); a retry sorts it out.
-  if (!winner) throw new Error(`payment for order ${request.orderId} conflicted but is not readable`);
-  return { kind: 'stored', record: winner };
+  if (!stored) throw new Error(`payment for order ${request.orderId} conflicted but is not readable`);
+  return { kind: 'stored', record: stored };
 }
