@@ -25,16 +25,31 @@ const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
  */
 export function inlineParams(text: string, params: readonly unknown[]): string | undefined {
   const template = templateOf(text);
-  if (!template || template.highest !== params.length || template.used.size !== params.length) return undefined;
+  const literals = template && literalsFor(template, params);
+  if (!template || !literals) return undefined;
+  let out = template.parts[0]!;
+  for (let k = 0; k < template.slots.length; k++) out += literals[template.slots[k]! - 1] + template.parts[k + 1]!;
+  return out;
+}
+
+/**
+ * The parameters as SQL literals ($1 first), under the same conditions as inlineParams: for
+ * `EXECUTE name(…)` of the statement prepared from this text (db/postgres.ts).
+ */
+export function inlineLiterals(text: string, params: readonly unknown[]): string[] | undefined {
+  const template = templateOf(text);
+  return template ? literalsFor(template, params) : undefined;
+}
+
+function literalsFor(template: Template, params: readonly unknown[]): string[] | undefined {
+  if (template.highest !== params.length || template.used.size !== params.length) return undefined;
   const literals: string[] = [];
   for (const value of params) {
     const literal = toLiteral(value);
     if (literal === undefined) return undefined;
     literals.push(literal);
   }
-  let out = template.parts[0]!;
-  for (let k = 0; k < template.slots.length; k++) out += literals[template.slots[k]! - 1] + template.parts[k + 1]!;
-  return out;
+  return literals;
 }
 
 /** A statement text split at its placeholders: parts[0] $slots[0] parts[1] $slots[1] … */

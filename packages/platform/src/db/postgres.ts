@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { type Database, type Queryable, type Statement, TYPE_OIDS } from './database.js';
-import { inlineParams } from './inline-params.js';
+import { type Database, type Queryable, TYPE_OIDS } from './database.js';
+import { inlineLiterals, inlineParams } from './inline-params.js';
 import { describeTarget, type PgTarget } from './url.js';
 import { afterCommitHooks, createWakeups } from './wakeups.js';
 
@@ -117,8 +117,64 @@ function statementNamer(): (text: string) => string | undefined {
   };
 }
 
+interface Naming {
+  nameOf(text: string): string | undefined;
+  /** Texts PostgreSQL refused to PREPARE (they still run inlined or bound). */
+  unpreparable: Set<string>;
+}
+
+/** What a statement becomes inside a multi-statement simple-protocol message on one connection. */
+interface Simple {
+  /** The statement as SQL text for the message; undefined when it must be bound instead. */
+  sql(text: string, params?: readonly unknown[]): string | undefined;
+  /** After the transaction: PREPARE on this connection what went inlined (once per connection and text). */
+  prepareInlined(): Promise<void>;
+}
+
+/**
+ * A statement that travels in a simple-protocol message (with BEGIN, with COMMIT, or batched)
+ * is, on a connection where its text is already PREPARED (by node-postgres for the bound path,
+ * or by us), `EXECUTE ecom_n('…', …)`: the cached plan, no parse, no planning — measured in the
+ * saga, planning alone was ~550 µs of PostgreSQL per order while these statements went as text.
+ * Where it is not prepared yet it goes inlined (inline-params.ts), and after the transaction the
+ * connection prepares it — one round trip, outside any transaction, once per connection and text;
+ * node-postgres is told (its per-connection map of parsed statements, pg 8), so its own bound
+ * path neither parses it again nor collides with the name. The arguments are the same literals
+ * inlining would write, coerced to the types PostgreSQL inferred at PREPARE, as bound text is.
+ */
+function simpleStatements(client: pg.PoolClient, naming: Naming): Simple {
+  const parsed = (client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection
+    ?.parsedStatements;
+  const pending = new Map<string, string>();
+  return {
+    sql(text, params) {
+      if (!params || params.length === 0) return text;
+      const name = naming.nameOf(text);
+      if (name && parsed?.[name] === text) {
+        const literals = inlineLiterals(text, params);
+        return literals && `EXECUTE ${name}(${literals.join(', ')})`;
+      }
+      const sql = inlineParams(text, params);
+      if (sql !== undefined && name && parsed && !naming.unpreparable.has(text)) pending.set(name, text);
+      return sql;
+    },
+    async prepareInlined() {
+      for (const [name, text] of pending) {
+        if (parsed?.[name] !== undefined) continue;
+        try {
+          await client.query(`PREPARE ${name} AS ${text}`);
+          if (parsed) parsed[name] = text;
+        } catch {
+          naming.unpreparable.add(text); // e.g. a statement PREPARE does not take; it keeps working inlined
+        }
+      }
+    },
+  };
+}
+
 interface LazyBegin {
-  queryable: Queryable;
+  /** One statement, with BEGIN in front when it is the transaction's first. */
+  raw(text: string, params?: readonly unknown[]): Promise<pg.QueryResult>;
   begun(): boolean;
   markBegun(): void;
 }
@@ -126,72 +182,59 @@ interface LazyBegin {
 /**
  * `BEGIN` sent with the transaction's first statement, in one simple-protocol message (one round
  * trip instead of two; every consumer transaction starts like this, and on this kind of machine
- * socket writes dominated the saga's profile — bench/README.md "Session 3"). A first statement with parameters goes with them inlined as literals
- * (inline-params.ts) — or, when they cannot be inlined with certainty, after its own `BEGIN` as
- * before. Statements after the first are prepared as usual.
+ * socket writes dominated the saga's profile — bench/README.md "Session 3"). A first statement
+ * with parameters goes with them inlined as literals (inline-params.ts) or as EXECUTE of its
+ * prepared form (simpleStatements) — or, when neither is certain, after its own `BEGIN` as
+ * before. Statements after the first are bound and prepared as usual.
  */
-function lazyBegin(client: pg.PoolClient, prepared: Queryable): LazyBegin {
+function lazyBegin(client: pg.PoolClient, nameOf: (text: string) => string | undefined, simple: Simple): LazyBegin {
   let begun = false;
-  /** The first statement's result, or undefined when it must go the usual way after a plain BEGIN. */
-  const first = async (text: string, params?: readonly unknown[]): Promise<pg.QueryResult | undefined> => {
-    begun = true;
-    const sql = params && params.length > 0 ? inlineParams(text, params) : text;
-    if (sql === undefined) {
-      await client.query('BEGIN');
-      return undefined;
-    }
-    const results = (await client.query(`BEGIN;\n${sql}`)) as unknown as pg.QueryResult | pg.QueryResult[];
-    // One result per statement; the statement itself may hold several (exec()), the last one is ours.
-    return Array.isArray(results) ? results[results.length - 1] : results;
-  };
+  const bound = (text: string, params?: readonly unknown[]): Promise<pg.QueryResult> =>
+    (params && params.length > 0
+      ? client.query({ name: nameOf(text), text, values: params as unknown[] })
+      : client.query(text)) as Promise<pg.QueryResult>;
   return {
     begun: () => begun,
     markBegun: () => {
       begun = true;
     },
-    queryable: {
-      async query<R>(text: string, params?: readonly unknown[]) {
-        if (!begun) {
-          const r = await first(text, params);
-          if (r) return r.rows as R[];
-        }
-        return prepared.query<R>(text, params);
-      },
-      async execute(text: string, params?: readonly unknown[]) {
-        if (!begun) {
-          const r = await first(text, params);
-          if (r) return { rowCount: r.rowCount ?? 0 };
-        }
-        return prepared.execute(text, params);
-      },
-      async exec(sql: string) {
-        if (!begun && (await first(sql))) return;
-        await prepared.exec(sql);
-      },
+    async raw(text, params) {
+      if (begun) return bound(text, params);
+      begun = true;
+      const sql = simple.sql(text, params);
+      if (sql === undefined) {
+        await client.query('BEGIN');
+        return bound(text, params);
+      }
+      const results = (await client.query(`BEGIN;\n${sql}`)) as unknown as pg.QueryResult | pg.QueryResult[];
+      // One result per statement; the statement itself may hold several (exec()), the last one is ours.
+      return Array.isArray(results) ? results[results.length - 1]! : results;
     },
   };
 }
 
 interface Deferred {
   text: string;
-  params: readonly unknown[] | undefined;
+  params?: readonly unknown[] | undefined;
 }
 
 /**
- * `tx.batch`: independent statements in one simple-protocol message when every one can be
- * inlined — with BEGIN in front when nothing ran before — so PostgreSQL runs them back to back,
- * each on its own snapshot as separate statements would. Otherwise one by one, bound. A failing
+ * Statements in one simple-protocol message when every one can be rendered (inlined or EXECUTE)
+ * — with BEGIN in front when nothing ran before — so PostgreSQL runs them back to back, each on
+ * its own snapshot as separate statements would. Otherwise one by one, bound. A failing
  * statement makes PostgreSQL skip the rest; the transaction is then rolled back by the caller.
+ * Used by `tx.batch`.
  */
-async function batch(
+async function sendTogether(
   client: pg.PoolClient,
   lazy: LazyBegin,
-  statements: readonly Statement[],
-): Promise<Record<string, unknown>[][]> {
-  const inlined = statements.map((s) => (s.params && s.params.length > 0 ? inlineParams(s.text, s.params) : s.text));
+  simple: Simple,
+  statements: readonly Deferred[],
+): Promise<pg.QueryResult[]> {
+  const inlined = statements.map((s) => simple.sql(s.text, s.params));
   if (statements.length < 2 || !inlined.every((sql): sql is string => sql !== undefined)) {
-    const out: Record<string, unknown>[][] = [];
-    for (const s of statements) out.push(await lazy.queryable.query(s.text, s.params));
+    const out: pg.QueryResult[] = [];
+    for (const s of statements) out.push(await lazy.raw(s.text, s.params));
     return out;
   }
   const begin = lazy.begun() ? [] : ['BEGIN'];
@@ -200,30 +243,35 @@ async function batch(
   const mine = Array.isArray(results) ? results.slice(begin.length) : [results];
   if (mine.length !== statements.length)
     throw new Error(`batch of ${statements.length} statements returned ${mine.length} results: one statement per text`);
-  return mine.map((r) => r.rows as Record<string, unknown>[]);
+  return mine;
 }
 
 /**
  * COMMIT, with the deferred writes (`tx.defer`) in the same simple-protocol message when all of
- * them can be inlined — and BEGIN too when nothing ran before: a transaction that only defers is
+ * them can be rendered — and BEGIN too when nothing ran before: a transaction that only defers is
  * one round trip. Statements are separated by a line break before the semicolon, so a text that
  * ends in a `--` comment cannot swallow the next one. If one fails, PostgreSQL skips the rest of
  * the message, COMMIT included, and the caller rolls back. Otherwise they run one by one, bound,
  * before a plain COMMIT. Nothing ran and nothing deferred: nothing to send.
  */
-async function commit(client: pg.PoolClient, lazy: LazyBegin, deferred: readonly Deferred[]): Promise<void> {
+async function commit(
+  client: pg.PoolClient,
+  lazy: LazyBegin,
+  simple: Simple,
+  deferred: readonly Deferred[],
+): Promise<void> {
   if (deferred.length === 0) {
     if (lazy.begun()) await client.query('COMMIT');
     return;
   }
-  const inlined = deferred.map((d) => (d.params && d.params.length > 0 ? inlineParams(d.text, d.params) : d.text));
+  const inlined = deferred.map((d) => simple.sql(d.text, d.params));
   if (inlined.every((sql): sql is string => sql !== undefined)) {
     const begin = lazy.begun() ? [] : ['BEGIN'];
     lazy.markBegun(); // from here on a failure must be rolled back
     await client.query([...begin, ...inlined, 'COMMIT'].join('\n;\n'));
     return;
   }
-  for (const d of deferred) await lazy.queryable.execute(d.text, d.params);
+  for (const d of deferred) await lazy.raw(d.text, d.params);
   await client.query('COMMIT');
 }
 
@@ -247,6 +295,7 @@ function wrap(client: pg.Pool | pg.PoolClient, nameOf: (text: string) => string 
 
 export function postgresDatabase(pool: pg.Pool, description: string, newClient: () => pg.Client): Database {
   const nameOf = statementNamer();
+  const naming: Naming = { nameOf, unpreparable: new Set() };
   const base = wrap(pool, nameOf);
   // A NOTIFY-only transaction still writes a commit record: asynchronous commit keeps it from
   // waiting for (and holding the notify queue's lock across) a WAL flush.
@@ -270,18 +319,25 @@ export function postgresDatabase(pool: pg.Pool, description: string, newClient: 
       client.on('error', onError);
       const hooks = afterCommitHooks();
       let result: Awaited<ReturnType<typeof fn>>;
-      const lazy = lazyBegin(client, wrap(client, nameOf));
+      const simple = simpleStatements(client, naming);
+      const lazy = lazyBegin(client, nameOf, simple);
       const deferred: Deferred[] = [];
       try {
         result = await fn({
-          ...lazy.queryable,
+          query: async <R>(text: string, params?: readonly unknown[]) => (await lazy.raw(text, params)).rows as R[],
+          execute: async (text, params) => ({ rowCount: (await lazy.raw(text, params)).rowCount ?? 0 }),
+          async exec(sql) {
+            await lazy.raw(sql);
+          },
           afterCommit: hooks.add,
           defer: (text, params) => {
             deferred.push({ text, params });
           },
-          batch: (statements) => batch(client, lazy, statements),
+          batch: async (statements) =>
+            (await sendTogether(client, lazy, simple, statements)).map((r) => r.rows as Record<string, unknown>[]),
         });
-        await commit(client, lazy, deferred);
+        await commit(client, lazy, simple, deferred);
+        if (!broken) await simple.prepareInlined();
       } catch (err) {
         if (!broken && lazy.begun()) await client.query('ROLLBACK').catch(() => undefined);
         throw err;

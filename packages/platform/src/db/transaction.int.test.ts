@@ -14,14 +14,15 @@ import { acquirePgliteHost } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { parseDatabaseUrl } from './url.js';
 
-async function open(mode: DbMode): Promise<{ db: Database; close(): Promise<void> }> {
+async function open(mode: DbMode): Promise<{ db: Database; url: string; close(): Promise<void> }> {
   const name = uniqueName('tx');
+  const url = new URL(TEST_PG_ADMIN_URL);
+  url.pathname = `/${name}`;
   if (mode === 'postgres') {
-    const url = new URL(TEST_PG_ADMIN_URL);
-    url.pathname = `/${name}`;
     const db = await openPostgres({ target: parseDatabaseUrl(url.toString()), maxConnections: 2 });
     return {
       db,
+      url: url.toString(),
       async close() {
         await db.close();
         await dropDatabase(name);
@@ -29,7 +30,7 @@ async function open(mode: DbMode): Promise<{ db: Database; close(): Promise<void
     };
   }
   const host = await acquirePgliteHost();
-  return { db: await host.database(name), close: () => host.release() };
+  return { db: await host.database(name), url: url.toString(), close: () => host.release() };
 }
 
 const HOSTILE = [
@@ -45,6 +46,9 @@ const HOSTILE = [
 ];
 
 const INSERT = `INSERT INTO kv (id, v, n, flag, at) VALUES ($1, $2, $3, $4, $5) RETURNING id, v, n, flag, at`;
+
+/** A transaction's own messages: without the one-time PREPAREs a connection sends after it (postgres.ts). */
+const own = (sent: string[]) => sent.filter((t) => !t.startsWith('PREPARE '));
 
 /** The texts node-postgres sent (one per round trip) while `fn` ran. */
 async function sentDuring(fn: () => Promise<unknown>): Promise<string[]> {
@@ -224,12 +228,20 @@ for (const mode of DB_MODES) {
           );
         });
         assert.deepEqual(rows, [[{ v: 'batched' }], [{ n: 1 }]]);
-        assert.equal(sent.length, 2, sent.join(' | '));
+        assert.equal(own(sent).length, 2, sent.join(' | '));
         assert.match(
           sent[0]!,
           /^BEGIN\n;\nSELECT v FROM kv WHERE id = ANY\('\{"[0-9a-f-]{36}"\}'::uuid\[\]\) FOR UPDATE\n;\nSELECT count/,
         );
         assert.equal(sent[1], 'COMMIT');
+        // New texts went inlined; the connection prepared them after the transaction, once.
+        assert.deepEqual(
+          sent.slice(2).map((t) => t.replace(/ecom_\d+/, 'ecom_n')),
+          [
+            'PREPARE ecom_n AS SELECT v FROM kv WHERE id = ANY($1::uuid[]) FOR UPDATE',
+            'PREPARE ecom_n AS SELECT count(*)::int AS n FROM kv WHERE id = $1',
+          ],
+        );
 
         const bound = await sentDuring(() =>
           h.db
@@ -245,6 +257,39 @@ for (const mode of DB_MODES) {
         assert.ok(!bound.some((t) => t.includes('nul')), bound.join(' | '));
       });
 
+      test('once a connection has a text prepared, it runs as EXECUTE of it: hostile values and arrays exact', async () => {
+        // One connection, so every transaction below meets what the ones before it prepared.
+        const solo = await openPostgres({ target: parseDatabaseUrl(h.url), maxConnections: 1 });
+        try {
+          const text =
+            'INSERT INTO kv (id, v, n, flag, at) SELECT $1, $2, $3, $4, $5 WHERE cardinality($6::text[]) = 4 RETURNING id, v, n, flag, at';
+          const at = new Date('2026-11-27T15:40:00.123Z');
+          const rounds: string[][] = [];
+          for (const [i, v] of HOSTILE.entries()) {
+            const id = randomUUID();
+            let returned: unknown[] = [];
+            rounds.push(
+              await sentDuring(async () => {
+                returned = await solo.transaction(async (tx) => {
+                  tx.defer?.("UPDATE kv SET v = v || '' WHERE id = ANY($1::uuid[])", [[id]]);
+                  return tx.query(text, [id, v, i + 0.5, i % 2 === 0, at, [v, 'x"y', 'back\\slash', null]]);
+                });
+              }),
+            );
+            assert.deepEqual(returned, [{ id, v, n: String(i + 0.5), flag: i % 2 === 0, at }]);
+            assert.deepEqual(await h.db.query('SELECT v FROM kv WHERE id = $1', [id]), [{ v }]);
+          }
+          assert.equal(rounds[0]!.filter((t) => t.startsWith('PREPARE ')).length, 2, rounds[0]!.join(' | '));
+          for (const round of rounds.slice(1)) {
+            assert.equal(round.length, 2, round.join(' | '));
+            assert.match(round[0]!, /^BEGIN;\nEXECUTE ecom_\d+\('[0-9a-f-]{36}', /);
+            assert.match(round[1]!, /^EXECUTE ecom_\d+\('\{"[0-9a-f-]{36}"\}'\)\n;\nCOMMIT$/);
+          }
+        } finally {
+          await solo.close();
+        }
+      });
+
       test('round trips: BEGIN goes with the first statement (2 for a one-statement transaction, was 3)', async () => {
         const sent = await sentDuring(async () => {
           await h.db.transaction((tx) => tx.execute(INSERT, [randomUUID(), 'counted', 1, true, new Date()]));
@@ -253,12 +298,17 @@ for (const mode of DB_MODES) {
             await tx.execute(INSERT, [randomUUID(), 'counted', 2, false, null]);
           });
         });
-        assert.equal(sent.length, 2 + 3, sent.join(' | '));
-        assert.match(sent[0]!, /^BEGIN;\nINSERT INTO kv .* VALUES \('[0-9a-f-]{36}', 'counted', '1', 'true', '/);
-        assert.equal(sent[1], 'COMMIT');
-        assert.match(sent[2]!, /^BEGIN;\nINSERT/);
-        assert.equal(sent[3], INSERT, 'the second statement is bound (and prepared) as usual');
-        assert.equal(sent[4], 'COMMIT');
+        const mine = own(sent);
+        assert.equal(mine.length, 2 + 3, sent.join(' | '));
+        // Inlined, or — on a connection that has it prepared already — EXECUTE with the same literals.
+        assert.match(
+          mine[0]!,
+          /^BEGIN;\n(INSERT INTO kv .* VALUES \(|EXECUTE ecom_\d+\()'[0-9a-f-]{36}', 'counted', '1', 'true', '/,
+        );
+        assert.equal(mine[1], 'COMMIT');
+        assert.match(mine[2]!, /^BEGIN;\n(INSERT|EXECUTE)/);
+        assert.equal(mine[3], INSERT, 'the second statement is bound (and prepared) as usual');
+        assert.equal(mine[4], 'COMMIT');
       });
 
       test('round trips: deferred writes go with the COMMIT — a transaction of deferred writes only is one message', async () => {
@@ -269,10 +319,10 @@ for (const mode of DB_MODES) {
             tx.defer?.(INSERT, [b, "it's deferred", 2, false, new Date()]);
           }),
         );
-        assert.equal(sent.length, 1, sent.join(' | '));
+        assert.equal(own(sent).length, 1, sent.join(' | '));
         assert.match(
           sent[0]!,
-          /^BEGIN\n;\nINSERT INTO kv [^;]*'only deferred'[^;]*\n;\nINSERT INTO kv [^;]*'it''s deferred'.*\n;\nCOMMIT$/s,
+          /^BEGIN\n;\n(INSERT INTO kv|EXECUTE ecom_\d+)[^;]*'only deferred'[^;]*\n;\n(INSERT INTO kv|EXECUTE ecom_\d+)[^;]*'it''s deferred'.*\n;\nCOMMIT$/s,
         );
         assert.equal((await h.db.query('SELECT 1 FROM kv WHERE id = ANY($1::uuid[])', [[a, b]])).length, 2);
       });
