@@ -543,6 +543,21 @@ for (const mode of DB_MODES) {
       assert.deepEqual(await stockRow(s), { available_qty: 7, reserved_qty: 3 });
     });
 
+    test('one order reserved at once under different SKUs: one reservation wins, every call answers with it', async () => {
+      // Different SKUs share no lock: the unique order_id decides, at the losers' COMMIT.
+      const skus = Array.from({ length: 8 }, (_, i) => sku(`RACE${i}`));
+      for (const s of skus) await upsert({ skuId: s, availableQty: 5 });
+      const orderId = randomUUID();
+      const results = await Promise.all(skus.map((s) => reserve({ orderId, items: [{ skuId: s, quantity: 2 }] })));
+      assert.deepEqual([...new Set(results.map((r) => r.statusCode))], [200]);
+      const ids = new Set(results.map((r) => r.json().reservationId));
+      assert.equal(ids.size, 1, 'every answer is the winning reservation');
+      const rows = await Promise.all(skus.map((s) => stockRow(s)));
+      const moved = rows.filter((r) => r.reserved_qty === 2);
+      assert.equal(moved.length, 1, 'only the winner moved stock');
+      assert.equal(rows.filter((r) => r.available_qty === 5 && r.reserved_qty === 0).length, skus.length - 1);
+    });
+
     test('stock upserts racing reservations never lose reserved quantity', async () => {
       const s = sku('MIX');
       await upsert({ skuId: s, availableQty: 300 });
