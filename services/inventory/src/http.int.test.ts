@@ -553,9 +553,9 @@ for (const mode of DB_MODES) {
       const ids = new Set(results.map((r) => r.json().reservationId));
       assert.equal(ids.size, 1, 'every answer is the winning reservation');
       const rows = await Promise.all(skus.map((s) => stockRow(s)));
-      const moved = rows.filter((r) => r.reserved_qty === 2);
+      const moved = rows.filter((r) => r?.reserved_qty === 2);
       assert.equal(moved.length, 1, 'only the winner moved stock');
-      assert.equal(rows.filter((r) => r.available_qty === 5 && r.reserved_qty === 0).length, skus.length - 1);
+      assert.equal(rows.filter((r) => r?.available_qty === 5 && r?.reserved_qty === 0).length, skus.length - 1);
     });
 
     test('stock upserts racing reservations never lose reserved quantity', async () => {
