@@ -147,12 +147,9 @@ async function run(ctx: ScenarioContext): Promise<void> {
     readyTimeoutMs: 180_000,
     stopTimeoutMs: 45_000,
   });
-  const info = await stack.call<{
-    topology: string;
-    urls: Record<string, string>;
-    ns: string;
-    databases: Record<string, string>;
-  }>({ op: 'info' });
+  const info = await stack.call<{ urls: Record<string, string>; ns: string; databases: Record<string, string> }>({
+    op: 'info',
+  });
   // The stack's CPU: the child, plus its service processes when there are any.
   const stackCpuMs = async () => stack.cpuTimeMs() + (await stack.call<number>({ op: 'cpu' }));
   cleanup.defer('stop the stack (drops its databases and topology)', async () => {

@@ -14,7 +14,7 @@
  * PAYMENT_DECLINE_ABOVE_AMOUNT=1000 (the bench orders stay under it). Closing drops the databases
  * and deletes the namespace's topology.
  *
- * Calls: { op: 'info' } → urls, namespace, database names, topology; { op: 'cpu' } → CPU ms of
+ * Calls: { op: 'info' } → urls, namespace, database names; { op: 'cpu' } → CPU ms of
  * the service processes other than this one (0 for one-process); { op: 'invariants',
  * initialStock } → the invariant checker (tests/invariants.ts) over every order, with the six DLQs.
  */
@@ -23,8 +23,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAmqpTransport, type Database, openPostgres, parseDatabaseUrl, type Transport } from '@ecom/platform';
+import { createAmqpTransport, type Database, type Transport } from '@ecom/platform';
 import { deleteNamespacedTopology, TEST_AMQP_URL } from '@ecom/platform/testing';
+import { type Dbs, openDbs } from '../../scripts/reliability/check.js';
 import { Fleet, type ServiceName } from '../../scripts/reliability/fleet.js';
 import { sharedInfra } from '../../scripts/reliability/lab.js';
 import { ALL, startStack } from '../../tests/e2e/stack.js';
@@ -93,11 +94,11 @@ async function processes(): Promise<Running> {
     },
     per: { payment: DECLINE },
   });
-  const opened: Database[] = [];
+  let dbs: Dbs | undefined;
   let transport: Transport | undefined;
   const close = async () => {
     await fleet.stopAll().catch(() => undefined);
-    await Promise.allSettled(opened.map((d) => d.close()));
+    await dbs?.close();
     await transport?.close().catch(() => undefined);
     infra.teardown();
     await deleteNamespacedTopology(TEST_AMQP_URL, `${ns}.`).catch(() => undefined);
@@ -106,18 +107,14 @@ async function processes(): Promise<Running> {
   try {
     await fleet.plan(Object.fromEntries(ALL.map((n) => [n, 1])) as Record<ServiceName, number>);
     await fleet.startAll(ALL);
-    const dbs = new Map<string, Database>();
-    for (const name of ['order', 'inventory', 'payment'] as const) {
-      const db = await openPostgres({ target: parseDatabaseUrl(infra.pgUrl(`${ns}_${name}`)), maxConnections: 2 });
-      opened.push(db);
-      dbs.set(name, db);
-    }
+    const opened = await openDbs(infra, ns);
+    dbs = opened;
     transport = await createAmqpTransport({ url: infra.amqpUrl, connectionName: 'saga-bench-checker' });
     const t = transport;
     return {
       ns,
       urls: Object.fromEntries(ALL.map((n) => [n, fleet.urlOf(n)])),
-      db: (name) => dbs.get(name)!,
+      db: (name) => opened[name],
       transport: t,
       otherCpuMs: () => fleet.procs.reduce((sum, p) => sum + (p.pid ? processCpuTimeMs(p.pid) : 0), 0),
       close,
@@ -134,7 +131,6 @@ serveCalls(async (request) => {
   const req = request as { op: 'info' } | { op: 'cpu' } | { op: 'invariants'; initialStock: [string, number][] };
   if (req.op === 'info') {
     return {
-      topology,
       urls: running.urls,
       ns: running.ns,
       databases: Object.fromEntries(

@@ -27,10 +27,10 @@ export interface Queryable {
    */
   defer?(text: string, params?: readonly unknown[]): void;
   /**
-   * Present only on the `tx` that `Database.transaction` hands out: statements that do not need
-   * each other's results, run in order — on PostgreSQL in ONE message (one round trip) when all
-   * their parameters can be inlined, else one by one. Each one's rows, in order. Every text is
-   * exactly one statement. Use `queryEach` rather than calling it directly.
+   * Present only on the `tx` of a PostgreSQL `Database.transaction`: statements that do not need
+   * each other's results, run in order in ONE message (one round trip) when all their parameters
+   * can be inlined, else one by one. Each one's rows, in order. Every text is exactly one
+   * statement. Use `queryEach` rather than calling it directly.
    */
   batch?(statements: readonly Statement[]): Promise<Record<string, unknown>[][]>;
 }

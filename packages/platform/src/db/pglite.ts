@@ -142,12 +142,7 @@ function pgliteDatabase(pglite: PGlite, schema: string, dataDir: string): Databa
           ...queryable,
           afterCommit: hooks.add,
           defer: (text, params) => deferred.push([text, params]),
-          // One backend in-process: no round trips to save, the statements simply run in order.
-          batch: async (statements) => {
-            const out: Record<string, unknown>[][] = [];
-            for (const st of statements) out.push(await queryable.query(st.text, st.params));
-            return out;
-          },
+          // No `batch`: one in-process backend has no round trips to save; queryEach runs them in turn.
         });
         for (const [text, params] of deferred) await queryable.execute(text, params);
         return value;

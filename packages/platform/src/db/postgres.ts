@@ -189,10 +189,7 @@ interface LazyBegin {
  */
 function lazyBegin(client: pg.PoolClient, nameOf: (text: string) => string | undefined, simple: Simple): LazyBegin {
   let begun = false;
-  const bound = (text: string, params?: readonly unknown[]): Promise<pg.QueryResult> =>
-    (params && params.length > 0
-      ? client.query({ name: nameOf(text), text, values: params as unknown[] })
-      : client.query(text)) as Promise<pg.QueryResult>;
+  const bound = (text: string, params?: readonly unknown[]) => runBound(client, nameOf, text, params);
   return {
     begun: () => begun,
     markBegun: () => {
@@ -275,11 +272,22 @@ async function commit(
   await client.query('COMMIT');
 }
 
-function wrap(client: pg.Pool | pg.PoolClient, nameOf: (text: string) => string | undefined): Queryable {
-  const run = (text: string, params?: readonly unknown[]) =>
+/** A statement with parameters is bound and prepared under its name; one without goes as simple protocol (several statements allowed). */
+function runBound(
+  client: pg.Pool | pg.PoolClient,
+  nameOf: (text: string) => string | undefined,
+  text: string,
+  params?: readonly unknown[],
+): Promise<pg.QueryResult> {
+  return (
     params && params.length > 0
       ? client.query({ name: nameOf(text), text, values: params as unknown[] })
-      : client.query(text, params as unknown[] | undefined);
+      : client.query(text)
+  ) as Promise<pg.QueryResult>;
+}
+
+/** query / execute / exec over one way of running a statement. */
+function queryableOf(run: (text: string, params?: readonly unknown[]) => Promise<pg.QueryResult>): Queryable {
   return {
     async query<R>(text: string, params?: readonly unknown[]) {
       return (await run(text, params)).rows as R[];
@@ -288,7 +296,7 @@ function wrap(client: pg.Pool | pg.PoolClient, nameOf: (text: string) => string 
       return { rowCount: (await run(text, params)).rowCount ?? 0 };
     },
     async exec(sql: string) {
-      await client.query(sql); // no parameters → simple protocol → several statements allowed
+      await run(sql);
     },
   };
 }
@@ -296,7 +304,7 @@ function wrap(client: pg.Pool | pg.PoolClient, nameOf: (text: string) => string 
 export function postgresDatabase(pool: pg.Pool, description: string, newClient: () => pg.Client): Database {
   const nameOf = statementNamer();
   const naming: Naming = { nameOf, unpreparable: new Set() };
-  const base = wrap(pool, nameOf);
+  const base = queryableOf((text, params) => runBound(pool, nameOf, text, params));
   // A NOTIFY-only transaction still writes a commit record: asynchronous commit keeps it from
   // waiting for (and holding the notify queue's lock across) a WAL flush.
   const wakeups = createWakeups((name) =>
@@ -324,11 +332,7 @@ export function postgresDatabase(pool: pg.Pool, description: string, newClient: 
       const deferred: Deferred[] = [];
       try {
         result = await fn({
-          query: async <R>(text: string, params?: readonly unknown[]) => (await lazy.raw(text, params)).rows as R[],
-          execute: async (text, params) => ({ rowCount: (await lazy.raw(text, params)).rowCount ?? 0 }),
-          async exec(sql) {
-            await lazy.raw(sql);
-          },
+          ...queryableOf(lazy.raw),
           afterCommit: hooks.add,
           defer: (text, params) => {
             deferred.push({ text, params });

@@ -234,10 +234,12 @@ export async function startOutboxRelay(opts: RelayOptions): Promise<OutboxRelay>
         );
       }
       if (sent.length > 0) {
-        // With the COMMIT, in one message (tx.defer): the ids go as one array literal (uuids from
-        // the table itself) so the statement can be inlined.
-        const mark = `UPDATE outbox_events SET status = 'SENT', sent_at = now(), last_error = NULL WHERE id = ANY($1::uuid[])`;
-        await writeAtCommit(tx, mark, [`{${sent.join(',')}}`]);
+        // With the COMMIT, in one message (writeAtCommit).
+        await writeAtCommit(
+          tx,
+          `UPDATE outbox_events SET status = 'SENT', sent_at = now(), last_error = NULL WHERE id = ANY($1::uuid[])`,
+          [sent],
+        );
         metrics.published.inc(sent.length);
       }
       recordRelayRun(

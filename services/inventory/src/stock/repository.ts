@@ -58,9 +58,10 @@ export interface StockMove {
  */
 export async function moveStock(tx: Queryable, moves: readonly StockMove[], now: Date): Promise<StockVersion[]> {
   if (moves.length === 0) return [];
-  const rows = await tx.query<{ sku_id: string; version: number }>(`${MOVE} RETURNING s.sku_id, s.version`, [
-    ...moveParams(moves, now),
-  ]);
+  const rows = await tx.query<{ sku_id: string; version: number }>(
+    `${MOVE} RETURNING s.sku_id, s.version`,
+    moveParams(moves, now),
+  );
   if (rows.length !== moves.length) throw new Error(`stock move touched ${rows.length} of ${moves.length} rows`);
   return rows.map((r) => ({ skuId: r.sku_id, version: r.version }));
 }

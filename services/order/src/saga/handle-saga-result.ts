@@ -32,9 +32,9 @@ export function triggerOf(event: ResultEvent): SagaTrigger {
 
 /**
  * Both result queues (events.md §6.4). The kernel pipeline has validated the envelope and
- * writes the dedupe row with `ctx.tx`'s COMMIT; a duplicate's work here is rolled back there. The release request, when
- * the decision asks for one, goes through `ctx.emit`: same transaction, trace_id and identity
- * copied from this event. Metrics move only after the commit.
+ * writes the dedupe row with `ctx.tx`'s COMMIT; a duplicate's work here is rolled back there.
+ * The release request, when the decision asks for one, goes through `ctx.emit`: same
+ * transaction, trace_id and identity copied from this event. Metrics move only after the commit.
  */
 export async function handleSagaResult(deps: SagaResultDeps, event: ResultEvent, ctx: HandlerContext): Promise<void> {
   const applied = await applySagaTrigger(
