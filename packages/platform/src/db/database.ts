@@ -32,7 +32,13 @@ export interface Queryable {
    * can be inlined, else one by one. Each one's rows, in order. Every text is exactly one
    * statement. Use `queryEach` rather than calling it directly.
    */
-  batch?(statements: readonly Statement[]): Promise<Record<string, unknown>[][]>;
+  batch?(statements: readonly Statement[]): Promise<StatementResult[]>;
+}
+
+/** One statement's outcome in a `batch`: its rows, and the rows an INSERT/UPDATE/DELETE touched. */
+export interface StatementResult {
+  rows: Record<string, unknown>[];
+  rowCount: number;
 }
 
 /** A statement and its parameters, for `queryEach`. */
@@ -92,10 +98,47 @@ export async function writeAtCommit(tx: Queryable, text: string, params?: readon
  * order: each statement still runs on its own snapshot, after the one before it has finished.
  */
 export async function queryEach(tx: Queryable, statements: readonly Statement[]): Promise<Record<string, unknown>[][]> {
-  if (tx.batch) return tx.batch(statements);
+  if (tx.batch) return (await tx.batch(statements)).map((r) => r.rows);
   const out: Record<string, unknown>[][] = [];
   for (const s of statements) out.push(await tx.query(s.text, s.params));
   return out;
+}
+
+/**
+ * The `tx` for handlers that run side by side in one transaction (the consumer's batches): the
+ * statements they issue in the same turn of the event loop travel together in ONE message
+ * (`tx.batch`, in the order issued), each caller getting its own result. N handlers that each
+ * lock a row, then write, cost two round trips instead of 2N. If one of them fails, PostgreSQL
+ * skips the rest of that message: every statement in it rejects, and the transaction must roll
+ * back (the caller's job). Without `batch` (PGlite) it is `tx` itself.
+ */
+export function coalescing(tx: Queryable): Queryable {
+  const batch = tx.batch?.bind(tx);
+  if (!batch) return tx;
+  let waiting: { statement: Statement; resolve(r: StatementResult): void; reject(err: unknown): void }[] = [];
+  const flush = () => {
+    const sent = waiting;
+    waiting = [];
+    batch(sent.map((w) => w.statement)).then(
+      (results) => {
+        for (const [i, w] of sent.entries()) w.resolve(results[i] as StatementResult);
+      },
+      (err) => {
+        for (const w of sent) w.reject(err);
+      },
+    );
+  };
+  const enqueue = (text: string, params?: readonly unknown[]) =>
+    new Promise<StatementResult>((resolve, reject) => {
+      // After this turn's microtasks: every handler resumed by the last result has issued its next statement.
+      if (waiting.length === 0) setImmediate(flush);
+      waiting.push({ statement: { text, params }, resolve, reject });
+    });
+  return {
+    ...tx,
+    query: async <R>(text: string, params?: readonly unknown[]) => (await enqueue(text, params)).rows as R[],
+    execute: async (text, params) => ({ rowCount: (await enqueue(text, params)).rowCount }),
+  };
 }
 
 /** Shared by both drivers so rows look the same whichever runs: see parsers in each driver. */

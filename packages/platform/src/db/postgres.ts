@@ -338,7 +338,10 @@ export function postgresDatabase(pool: pg.Pool, description: string, newClient: 
             deferred.push({ text, params });
           },
           batch: async (statements) =>
-            (await sendTogether(client, lazy, simple, statements)).map((r) => r.rows as Record<string, unknown>[]),
+            (await sendTogether(client, lazy, simple, statements)).map((r) => ({
+              rows: r.rows as Record<string, unknown>[],
+              rowCount: r.rowCount ?? 0,
+            })),
         });
         await commit(client, lazy, simple, deferred);
         if (!broken) await simple.prepareInlined();

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { DB_MODES, type DbMode, dropDatabase, TEST_PG_ADMIN_URL, uniqueName } from '../testing/index.js';
-import { type Database, queryEach } from './database.js';
+import { coalescing, type Database, queryEach } from './database.js';
 import { acquirePgliteHost } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { parseDatabaseUrl } from './url.js';
@@ -255,6 +255,60 @@ for (const mode of DB_MODES) {
         );
         // PostgreSQL refuses NUL in text either way; what matters is that it was bound, not inlined.
         assert.ok(!bound.some((t) => t.includes('nul')), bound.join(' | '));
+      });
+
+      test('coalescing: handlers side by side send what they issue in one turn as ONE message; each gets its own result', async () => {
+        const ids = [randomUUID(), randomUUID(), randomUUID()];
+        for (const [i, id] of ids.entries())
+          await h.db.exec(`INSERT INTO kv (id, v, n) VALUES ('${id}', 'c${i}', ${i})`);
+        let results: unknown[] = [];
+        const sent = await sentDuring(async () => {
+          results = await h.db.transaction(async (tx) => {
+            const shared = coalescing(tx);
+            // Three "handlers": lock and read one row each, then write it (two statements apiece).
+            return Promise.all(
+              ids.map(async (id) => {
+                const [row] = await shared.query<{ v: string }>('SELECT v FROM kv WHERE id = $1 FOR UPDATE', [id]);
+                const { rowCount } = await shared.execute('UPDATE kv SET v = $2 WHERE id = $1', [id, `${row?.v}!`]);
+                return [row?.v, rowCount];
+              }),
+            );
+          });
+        });
+        assert.deepEqual(results, [
+          ['c0', 1],
+          ['c1', 1],
+          ['c2', 1],
+        ]);
+        // BEGIN + three locks, then three updates, then COMMIT: 3 messages for 6 statements.
+        assert.equal(own(sent).length, 3, own(sent).join(' | '));
+        assert.equal(own(sent)[0]?.match(/FOR UPDATE/g)?.length, 3);
+        assert.equal(own(sent)[1]?.match(/UPDATE kv SET/g)?.length, 3);
+        const after = await h.db.query<{ v: string }>('SELECT v FROM kv WHERE id = ANY($1::uuid[]) ORDER BY n', [ids]);
+        assert.deepEqual(
+          after.map((r) => r.v),
+          ['c0!', 'c1!', 'c2!'],
+        );
+      });
+
+      test('coalescing: one failing statement fails every statement of its message, and nothing commits', async () => {
+        const [a, b] = [randomUUID(), randomUUID()];
+        const outcomes = await h.db
+          .transaction(async (tx) => {
+            const shared = coalescing(tx);
+            const settled = await Promise.allSettled([
+              shared.execute('INSERT INTO kv (id, v) VALUES ($1, $2)', [a, 'fine']),
+              shared.execute('INSERT INTO kv (id, v) VALUES ($1, $2)', [b, 'boom']),
+            ]);
+            throw Object.assign(new Error('rolled back'), { settled });
+          })
+          .catch((err: Error & { settled: PromiseSettledResult<unknown>[] }) => err.settled);
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          ['rejected', 'rejected'],
+        );
+        assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /v_not_boom/);
+        assert.deepEqual(await h.db.query('SELECT id FROM kv WHERE id = ANY($1::uuid[])', [[a, b]]), []);
       });
 
       test('once a connection has a text prepared, it runs as EXECUTE of it: hostile values and arrays exact', async () => {
