@@ -8,10 +8,10 @@ import {
   parseEnvelope,
   reactionContext,
 } from '@ecom/contracts';
-import { context } from '@opentelemetry/api';
+import { type Context, context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { type Database, type Queryable, writeAtCommit } from '../db/database.js';
+import { coalescing, type Database, type Queryable, writeAtCommit } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { deathCount } from './headers.js';
 import type { Outbox } from './outbox.js';
@@ -46,6 +46,31 @@ export interface ConsumerDefinition<T extends EventType = EventType> {
   /** Event types this queue carries; anything else is poison. */
   accept: readonly T[];
   handle: EventHandler<T>;
+  /**
+   * Opt-in batching: deliveries that queue up while this consumer's transactions are busy
+   * (at most ceil(prefetch / max) at once) are handled together, up to `max`, in ONE
+   * transaction, each with its own dedupe row, and acked after its COMMIT. A delivery that
+   * finds a transaction slot free starts at once, alone: a quiet queue pays no latency for it.
+   * On PostgreSQL the handlers run side by side on a coalescing `tx` (`coalescing`: the
+   * statements they issue in the same turn travel in one message), so N deliveries cost about
+   * the round trips of one. Handlers start in `key` order, so a handler that locks one row (its
+   * key's) takes it in the same order as every other batch: batches cannot deadlock. Two
+   * deliveries with the same key never share a transaction (the second would not see what the
+   * first writes with the COMMIT): the repeat waits for the next one. Any failure rolls the whole batch
+   * back and replays its deliveries one by one through the ordinary path (duplicate, retry,
+   * DLQ — exactly as without batching). MESSAGING_CONSUMER_BATCH_MAX overrides `max` (0: off).
+   */
+  batch?: {
+    max: number;
+    key?: (event: EventOf<T>) => string;
+    /**
+     * A batch's handler, instead of running `handle` for each delivery: all of them at once, in
+     * arrival order, each with its own context (its `emit`, `afterCommit`, logger; `ctx.tx` is
+     * `tx`), for a consumer that must see the whole batch to lock and decide correctly (one
+     * lock statement for every row, decisions that build on each other).
+     */
+    handleBatch?: (entries: readonly { event: EventOf<T>; ctx: HandlerContext }[], tx: Queryable) => Promise<void>;
+  };
 }
 
 /** Thrown by a handler for a message that can never succeed: dead-lettered at once, not retried. */
@@ -69,6 +94,8 @@ export interface ConsumerOptions {
   /** Retries before the DLQ (spec default 3: at most 4 attempts). */
   maxRetries: number;
   prefetch: number;
+  /** Overrides the definition's `batch.max`; 0 turns batching off (MESSAGING_CONSUMER_BATCH_MAX). */
+  batchMax?: number;
   /** Pause while the database is down: the outage's age so far, within [base, max]; attempts are NOT consumed. */
   outageBackoffBaseMs?: number;
   outageBackoffMaxMs?: number;
@@ -77,6 +104,57 @@ export interface ConsumerOptions {
 }
 
 type Outcome = 'handled' | 'duplicate' | 'retried' | 'dead_lettered' | 'poison' | 'requeued';
+
+/** One validated delivery on its way through the pipeline. */
+interface Item {
+  delivery: Delivery;
+  event: AnyEvent;
+  messageId: string;
+  log: Logger;
+  /** The delivery's trace context (its `process` span), for its handler inside a batch. */
+  ctx: Context;
+  /** Its after-commit hooks (HandlerContext.afterCommit). */
+  committed: (() => Promise<void> | void)[];
+}
+
+/**
+ * Runs items through `run` in batches: at most `slots` batches at once, each taking up to `max` of
+ * the items waiting. An item arriving while a slot is free starts at once (alone, when nothing else
+ * waits): batching costs a quiet queue no latency; batches form only while the slots are busy.
+ */
+export function createBatcher<I, R>(
+  run: (items: I[]) => Promise<R[]>,
+  opts: { max: number; slots: number },
+): { submit(item: I): Promise<R> } {
+  const waiting: { item: I; resolve(r: R): void; reject(err: unknown): void }[] = [];
+  let busy = 0;
+  const pump = () => {
+    while (busy < opts.slots && waiting.length > 0) {
+      const batch = waiting.splice(0, opts.max);
+      busy++;
+      run(batch.map((w) => w.item))
+        .then(
+          (results) => {
+            for (const [i, w] of batch.entries()) w.resolve(results[i] as R);
+          },
+          (err) => {
+            for (const w of batch) w.reject(err);
+          },
+        )
+        .finally(() => {
+          busy--;
+          pump();
+        });
+    }
+  };
+  return {
+    submit: (item) =>
+      new Promise<R>((resolve, reject) => {
+        waiting.push({ item, resolve, reject });
+        pump();
+      }),
+  };
+}
 
 /**
  * The consumer pipeline (design §3 step 4): decode + validate (poison → DLQ at once) → ONE
@@ -138,48 +216,130 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
       event_type: event.event_type,
       queue: queues.specQueue,
     });
-    const committed: (() => Promise<void> | void)[] = [];
+    const item: Item = { delivery, event, messageId, log, ctx: context.active(), committed: [] };
+    return batcher ? batcher.submit(item) : processAlone(item);
+  };
+
+  /** One delivery in its own transaction: the ordinary path, and every batch's fallback. */
+  const processAlone = async (item: Item): Promise<Settlement> => {
     try {
       await db.transaction(async (tx) => {
-        committed.length = 0;
-        // The dedupe row travels with the COMMIT (no round trip of its own), first of the
-        // deferred writes: a pair already stored fails the commit on the unique index — also
-        // when the first copy is still in flight, whose commit it then waits for — and nothing
-        // the handler did survives; the catch below recognises the duplicate.
-        await writeAtCommit(
-          tx,
-          'INSERT INTO consumed_messages (id, message_id, consumer, processed_at) VALUES ($1, $2, $3, $4)',
-          [randomUUID(), messageId, def.consumer, new Date()],
-        );
-        const ctx: HandlerContext = {
-          tx,
-          messageId,
-          logger: log,
-          emit: async (type, data) => outbox.add(tx, createEvent(type, data, reactionContext(event))),
-          afterCommit: (fn) => committed.push(fn),
-        };
-        await def.handle(event as never, ctx);
+        await handleIn(tx, item);
       });
-      outageSince = null;
-      for (const fn of committed) {
-        await Promise.resolve()
-          .then(fn)
-          .catch((err) => log.warn({ err: (err as Error).message }, 'after-commit hook failed'));
-      }
-      count('handled');
-      return { kind: 'ack' };
     } catch (err) {
       // Whatever failed — the dedupe row's unique index, or a handler that met the state its
       // first copy left behind — a stored pair means this message's effects are committed.
-      if (!isDatabaseUnavailable(err) && (await alreadyConsumed(messageId))) {
+      if (!isDatabaseUnavailable(err) && (await alreadyConsumed(item.messageId))) {
         outageSince = null;
         count('duplicate');
-        log.debug('duplicate delivery acknowledged');
+        item.log.debug('duplicate delivery acknowledged');
         return { kind: 'ack' };
       }
-      return onFailure(delivery, err as Error, log);
+      return onFailure(item.delivery, err as Error, item.log);
     }
+    return afterCommit(item);
   };
+
+  /** The dedupe row and the handler of one delivery, inside `tx`, in the delivery's trace context. */
+  const handleIn = async (tx: Queryable, item: Item): Promise<void> => {
+    const ctx = await contextFor(tx, item);
+    await context.with(item.ctx, () => def.handle(item.event as never, ctx));
+  };
+
+  /** One delivery's dedupe row (deferred to the COMMIT) and its HandlerContext on `tx`. */
+  const contextFor = async (tx: Queryable, item: Item): Promise<HandlerContext> => {
+    item.committed.length = 0;
+    // The dedupe row travels with the COMMIT (no round trip of its own), first of the
+    // deferred writes: a pair already stored fails the commit on the unique index — also
+    // when the first copy is still in flight, whose commit it then waits for — and nothing
+    // the handler did survives; the catch of processAlone recognises the duplicate.
+    await writeAtCommit(
+      tx,
+      'INSERT INTO consumed_messages (id, message_id, consumer, processed_at) VALUES ($1, $2, $3, $4)',
+      [randomUUID(), item.messageId, def.consumer, new Date()],
+    );
+    return {
+      tx,
+      messageId: item.messageId,
+      logger: item.log,
+      // In the delivery's trace context: the outbox row keeps its traceparent (also from a batch handler).
+      emit: (type, data) =>
+        context.with(item.ctx, () => outbox.add(tx, createEvent(type, data, reactionContext(item.event)))),
+      afterCommit: (fn) => item.committed.push(fn),
+    };
+  };
+
+  /** Committed: the after-commit hooks, then the ack. */
+  const afterCommit = async (item: Item): Promise<Settlement> => {
+    outageSince = null;
+    for (const fn of item.committed) {
+      await Promise.resolve()
+        .then(fn)
+        .catch((err) => item.log.warn({ err: (err as Error).message }, 'after-commit hook failed'));
+    }
+    count('handled');
+    return { kind: 'ack' };
+  };
+
+  /**
+   * Several deliveries, one transaction: their handlers run side by side on a coalescing `tx`
+   * (statements issued in the same turn go in one message), started in key order. Two of the same
+   * key never share a transaction: a handler reads its row under the lock, and what the first
+   * one wrote with the COMMIT would be invisible to the second — the repeats go in the next
+   * batch, after this one committed. Any failure → each again alone (processAlone).
+   */
+  const processBatch = async (items: Item[]): Promise<Settlement[]> => {
+    if (items.length === 1) return [await processAlone(items[0] as Item)];
+    const key = def.batch?.key as ((event: AnyEvent) => string) | undefined;
+    const keyed = key ? items.map((item) => ({ item, k: key(item.event) })) : [];
+    if (key) {
+      const seen = new Set<string>();
+      const first = keyed.filter(({ k }) => !seen.has(k) && seen.add(k));
+      if (first.length < items.length) {
+        const now = new Set(first.map(({ item }) => item));
+        const settled = new Map<Item, Settlement>();
+        const firstItems = items.filter((item) => now.has(item));
+        const repeats = items.filter((item) => !now.has(item));
+        for (const part of [firstItems, repeats]) {
+          for (const [i, r] of (await processBatch(part)).entries()) settled.set(part[i] as Item, r);
+        }
+        return items.map((item) => settled.get(item) as Settlement);
+      }
+    }
+    const ordered = key ? keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map(({ item }) => item) : items;
+    const handleBatch = def.batch?.handleBatch;
+    try {
+      await db.transaction(async (tx) => {
+        if (handleBatch) {
+          const entries = [];
+          for (const item of items) entries.push({ event: item.event as never, ctx: await contextFor(tx, item) });
+          await handleBatch(entries, tx);
+          return;
+        }
+        const shared = coalescing(tx);
+        if (shared === tx) {
+          // Nothing to coalesce (PGlite: one in-process backend): one after another.
+          for (const item of ordered) await handleIn(tx, item);
+          return;
+        }
+        // Settled, not raced: the transaction must not end while a handler can still use it.
+        const settled = await Promise.allSettled(ordered.map((item) => handleIn(shared, item)));
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      });
+    } catch {
+      metrics.batchReplays.inc(label);
+      return Promise.all(items.map((item) => context.with(item.ctx, () => processAlone(item))));
+    }
+    metrics.batchSize.observe(label, items.length);
+    return Promise.all(items.map(afterCommit));
+  };
+
+  const batchMax = def.batch ? (opts.batchMax ?? def.batch.max) : 0;
+  const batcher =
+    batchMax > 1
+      ? createBatcher(processBatch, { max: batchMax, slots: Math.max(1, Math.ceil(opts.prefetch / batchMax)) })
+      : undefined;
 
   /** Whether (message key, consumer) is stored: its first copy committed. Unknown (false) when the lookup fails. */
   const alreadyConsumed = async (messageId: string): Promise<boolean> => {
@@ -349,6 +509,27 @@ function consumerMetrics(registry: Registry) {
         new Counter({
           name: 'messaging_dlq_published_total',
           help: 'Copies published to a DLQ',
+          labelNames: ['queue'],
+          registers: [registry],
+        }),
+    ),
+    batchSize: get(
+      'messaging_batch_size',
+      () =>
+        new Histogram({
+          name: 'messaging_batch_size',
+          help: 'Deliveries per committed batch transaction (consumers that batch; a lone delivery is not counted)',
+          labelNames: ['queue'],
+          buckets: [2, 3, 4, 6, 8, 12, 16, 24, 32, 50],
+          registers: [registry],
+        }),
+    ),
+    batchReplays: get(
+      'messaging_batch_replays_total',
+      () =>
+        new Counter({
+          name: 'messaging_batch_replays_total',
+          help: 'Batches rolled back and replayed one delivery at a time',
           labelNames: ['queue'],
           registers: [registry],
         }),

@@ -217,6 +217,39 @@ for (const mode of DB_MODES) {
       assert.equal(await outboxRows(event.data.order_id), 0);
     });
 
+    test('a burst is handled in batches (several deliveries per transaction); a batch that fails is replayed one by one: each exactly once', async () => {
+      const batches0 = await metric(/^messaging_batch_size_count\{/);
+      const replays0 = await metric(/^messaging_batch_replays_total\{/);
+      const events = Array.from({ length: 80 }, () => orderCreated());
+      const [permanent, flaky, twice] = [events[17]!, events[41]!, events[63]!];
+      behaviours.set(permanent.data.order_id, { permanent: true });
+      behaviours.set(flaky.data.order_id, { failTimes: 1 }); // fails in its batch, succeeds alone
+      await Promise.all(events.map((e) => publish(e, e.event_id)));
+      await publish(twice, twice.event_id); // a duplicate delivery inside the burst
+      const ordinary = events.filter((e) => e !== permanent);
+      await waitFor(
+        async () => {
+          const n = await db.query<{ n: number }>(
+            'SELECT count(DISTINCT order_id)::int AS n FROM effects WHERE order_id = ANY($1::uuid[])',
+            [ordinary.map((e) => e.data.order_id)],
+          );
+          return n[0]?.n === ordinary.length;
+        },
+        { timeoutMs: 20_000 },
+      );
+      await waitFor(async () => (await listDlq(transport, DLQ, 200)).some((m) => m.messageId === permanent.event_id));
+      await waitFor(async () => ordinary.every((e) => emittedFor(e.data.order_id).length >= 1), { timeoutMs: 20_000 });
+      for (const e of ordinary) {
+        assert.equal(await effects(e.data.order_id), 1, `effects of ${e.data.order_id}`);
+        assert.equal(await outboxRows(e.data.order_id), 1, `outbox rows of ${e.data.order_id}`);
+      }
+      assert.equal(await effects(permanent.data.order_id), 0);
+      assert.equal(await outboxRows(permanent.data.order_id), 0);
+      assert.ok((await metric(/^messaging_batch_size_count\{/)) > batches0, 'some deliveries shared a transaction');
+      assert.ok((await metric(/^messaging_batch_replays_total\{/)) > replays0, 'the failing batches were replayed');
+      assert.equal(await transport.queueDepth(q(MAIN)), 0);
+    });
+
     test('DLQ replay returns a message to its source queue where it takes effect; discard removes one; both audited', async () => {
       const event = orderCreated();
       behaviours.set(event.data.order_id, { permanent: true });

@@ -25,6 +25,8 @@ export interface MessagingConfig {
   retryTtlMs: number;
   maxRetries: number;
   prefetch: number;
+  /** Cap on the deliveries one batching consumer handles per transaction; 0 turns batching off. Undefined: each consumer's own. */
+  consumerBatchMax: number | undefined;
   pollIntervalMs: number;
   batchSize: number;
   relays: number;
@@ -57,6 +59,9 @@ export function readMessagingConfig(env: EnvReader): MessagingConfig {
     }),
     maxRetries: env.int(['APP_MESSAGING_MAX_RETRIES', 'APP_MESSAGING_MAXRETRIES'], 3, { min: 0, max: 100 }),
     prefetch: env.int('MESSAGING_PREFETCH', 20, { min: 1, max: 1000 }),
+    consumerBatchMax: env.optionalString('MESSAGING_CONSUMER_BATCH_MAX')
+      ? env.int('MESSAGING_CONSUMER_BATCH_MAX', 0, { min: 0, max: 1000 })
+      : undefined,
     pollIntervalMs: env.int(['APP_OUTBOX_POLL_INTERVAL_MS', 'APP_OUTBOX_POLLINTERVALMS'], 2000, {
       min: 10,
       max: 3_600_000,
@@ -190,6 +195,7 @@ export async function createMessagingRuntime(opts: {
             registry: opts.registry,
             maxRetries: config.maxRetries,
             prefetch: config.prefetch,
+            batchMax: config.consumerBatchMax,
             serviceName: opts.name,
           }),
         );
