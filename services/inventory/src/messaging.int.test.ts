@@ -125,6 +125,14 @@ for (const mode of DB_MODES) {
     const setStock = (sku: string, availableQty: number) =>
       inv.service.app.inject({ method: 'POST', url: '/api/stocks', payload: { skuId: sku, availableQty } });
     const sku = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+    /** Deliveries of q.inventory.order-created handled inside a batch so far (messaging_batch_size). */
+    const batchedDeliveries = async () => {
+      const text = await inv.service.deps.registry.metrics();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('messaging_batch_size_sum') && l.includes('q.inventory.order-created'));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
 
     test('OrderCreated with stock → RESERVED + InventoryReserved (items summed, total_amount, trace/identity copied), cache evicted', async () => {
       const [a, b] = [sku('A'), sku('B')];
@@ -209,6 +217,44 @@ for (const mode of DB_MODES) {
       assert.equal(second!.event_type, 'InventoryReserved');
       assert.equal(second!.data.reservation_id, first!.data.reservation_id);
       assert.equal((await stockOf(s)).availableQty, 6, 'stock moved once');
+    });
+
+    test('a burst on a scarce SKU is reserved in batches: exactly the stock’s worth RESERVED, the rest FAILED, every move counted once', async () => {
+      const batched0 = await batchedDeliveries();
+      const [scarce, plenty] = [sku('SCARCE'), sku('PLENTY')];
+      await setStock(scarce, 25);
+      await setStock(plenty, 1000);
+      const orders = Array.from({ length: 40 }, () => randomUUID());
+      await Promise.all(
+        orders.map((orderId) =>
+          orderCreated(orderId, [
+            [plenty, 2],
+            [scarce, 1],
+          ]),
+        ),
+      );
+      const again = orders[7]!;
+      await orderCreated(again, [[scarce, 1]]); // the same order again, another message: its reservation, unchanged
+      await waitFor(() => orders.every((o) => eventsFor(o).length === (o === again ? 2 : 1)), { timeoutMs: 20_000 });
+      const outcomes = orders.map((o) => eventsFor(o)[0]!);
+      const reserved = outcomes.filter((e) => e.event_type === 'InventoryReserved');
+      const failed = outcomes.filter((e) => e.event_type === 'InventoryFailed');
+      assert.equal(reserved.length, 25);
+      assert.equal(failed.length, 15);
+      for (const f of failed) assert.equal(f.data.reason, `INSUFFICIENT_STOCK:${scarce} available=0 requested=1`);
+      const [first, second] = eventsFor(again);
+      assert.equal(second!.event_type, first!.event_type);
+      assert.equal(second!.data.reservation_id, first!.data.reservation_id);
+      await waitFor(async () => {
+        const [s1, s2] = [await stockOf(scarce), await stockOf(plenty)];
+        return s1.availableQty === 0 && s1.reservedQty === 25 && s2.availableQty === 950 && s2.reservedQty === 50;
+      });
+      const rows = await inv.service.deps.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM inventory_reservations WHERE order_id = ANY($1::uuid[])',
+        [orders],
+      );
+      assert.equal(rows[0]?.n, 40, 'one reservation per order');
+      assert.ok((await batchedDeliveries()) > batched0, 'some orders shared a transaction');
     });
 
     test('release: RESERVED → RELEASED, stock back, one audit row, InventoryReleased; then nothing more', async () => {

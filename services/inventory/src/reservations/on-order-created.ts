@@ -1,10 +1,11 @@
-import { type ConsumerDefinition, PermanentError } from '@ecom/platform';
+import type { EventOf } from '@ecom/contracts';
+import { type ConsumerDefinition, type HandlerContext, PermanentError } from '@ecom/platform';
 import { assertNever, consumerOf } from '../shared/consumer.js';
 import { SKU_MAX_LENGTH } from '../shared/schemas.js';
 import { invalidateStocks, type StockCache } from '../stock/stock-cache.js';
 import { aggregateItems, oversizedItem } from './decide-reservation.js';
-import type { SkuQuantity } from './reservation.js';
-import { reserveStock } from './reserve-stock.js';
+import type { Reservation, SkuQuantity } from './reservation.js';
+import { reserveStock, reserveStocks } from './reserve-stock.js';
 
 /**
  * `q.inventory.order-created` (events.md §6.1). The kernel pipeline has already validated the
@@ -20,30 +21,52 @@ export function orderCreatedConsumer(deps: { cache: StockCache; clock: () => Dat
       const items = itemsOf(event.data.items);
       const outcome = await reserveStock(ctx.tx, { orderId: event.data.order_id.toLowerCase(), items }, deps.clock());
       ctx.afterCommit(() => invalidateStocks(deps.cache, outcome.changed));
-      const r = outcome.reservation;
-      switch (r.status) {
-        case 'RESERVED':
-          await ctx.emit('InventoryReserved', {
-            order_id: r.orderId,
-            reservation_id: r.id,
-            reserved_items: r.items.map((i) => ({ sku_id: i.skuId, quantity: i.quantity })),
-            // Additive: the order's amount, so payment can apply amount rules without a lookup.
-            total_amount: event.data.total_amount,
-          });
-          return;
-        case 'FAILED':
-          await ctx.emit('InventoryFailed', { order_id: r.orderId, reservation_id: r.id, reason: r.reason ?? '' });
-          return;
-        case 'RELEASED':
-          // A replay after compensation: the original re-published InventoryFailed with the
-          // release reason; the spec recommends emitting nothing (the saga is already over).
-          ctx.logger.info({ order_id: r.orderId }, 'order already released; nothing emitted');
-          return;
-        default:
-          assertNever(r.status);
-      }
+      await emitOutcome(event, ctx, outcome.reservation);
+    },
+    // Orders that queue up are reserved together (kernel consumer `batch`): one transaction, one
+    // lock statement for all their SKUs, one stock move per SKU (reserveStocks). The SKU locks are
+    // held for the same two round trips as a single order's, by ten orders at most.
+    batch: {
+      max: 10,
+      async handleBatch(entries, tx) {
+        const requests = entries.map(({ event }) => ({
+          orderId: event.data.order_id.toLowerCase(),
+          items: itemsOf(event.data.items), // a poison one fails the batch; alone, it goes to the DLQ
+        }));
+        const { outcomes, changed } = await reserveStocks(tx, requests, deps.clock());
+        entries[0]?.ctx.afterCommit(() => invalidateStocks(deps.cache, changed));
+        for (const [i, { event, ctx }] of entries.entries()) {
+          const outcome = outcomes[i];
+          if (outcome) await emitOutcome(event, ctx, outcome.reservation);
+        }
+      },
     },
   });
+}
+
+/** The reservation's event (events.md §6.1), through the outbox in the handler's transaction. */
+async function emitOutcome(event: EventOf<'OrderCreated'>, ctx: HandlerContext, r: Reservation): Promise<void> {
+  switch (r.status) {
+    case 'RESERVED':
+      await ctx.emit('InventoryReserved', {
+        order_id: r.orderId,
+        reservation_id: r.id,
+        reserved_items: r.items.map((i) => ({ sku_id: i.skuId, quantity: i.quantity })),
+        // Additive: the order's amount, so payment can apply amount rules without a lookup.
+        total_amount: event.data.total_amount,
+      });
+      return;
+    case 'FAILED':
+      await ctx.emit('InventoryFailed', { order_id: r.orderId, reservation_id: r.id, reason: r.reason ?? '' });
+      return;
+    case 'RELEASED':
+      // A replay after compensation: the original re-published InventoryFailed with the
+      // release reason; the spec recommends emitting nothing (the saga is already over).
+      ctx.logger.info({ order_id: r.orderId }, 'order already released; nothing emitted');
+      return;
+    default:
+      assertNever(r.status);
+  }
 }
 
 /** A SKU that could never be stored is a poison message, not a transient failure. */

@@ -15,6 +15,14 @@ export function reservationByOrderStatement(orderId: string): Statement {
   return { text: `SELECT ${COLUMNS} FROM inventory_reservations WHERE order_id = $1`, params: [orderId] };
 }
 
+/** The reservation rows (without items) of several orders, for `queryEach`. */
+export function reservationsByOrdersStatement(orderIds: readonly string[]): Statement {
+  return {
+    text: `SELECT ${COLUMNS} FROM inventory_reservations WHERE order_id = ANY($1::uuid[])`,
+    params: [orderIds],
+  };
+}
+
 /** Locks the order's reservation row until the transaction ends (two releases of one order serialize here). */
 export async function lockReservationByOrder(tx: Queryable, orderId: string): Promise<Reservation | undefined> {
   const [row] = await tx.query<ReservationRow>(

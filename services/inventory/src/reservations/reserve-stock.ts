@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Queryable, queryEach } from '@ecom/platform';
-import { lockStocksStatement, moveLockedStock } from '../stock/repository.js';
+import { lockStocksStatement, moveLockedStock, type StockMove } from '../stock/repository.js';
 import type { StockRow, StockVersion } from '../stock/stock.js';
 import { aggregateItems, decideReservation } from './decide-reservation.js';
 import {
@@ -8,6 +8,7 @@ import {
   insertReservation,
   insertReservationAtCommit,
   reservationByOrderStatement,
+  reservationsByOrdersStatement,
   withItems,
 } from './repository.js';
 import type { Reservation, ReservationRow, SkuQuantity } from './reservation.js';
@@ -72,4 +73,71 @@ export async function reserveStock(
     now,
   );
   return { reservation, created: true, changed };
+}
+
+/**
+ * reserveStock for several orders in ONE transaction (the consumer's batches, in arrival order):
+ * every SKU of every order is locked by one statement, in sku_id order like every other locker
+ * (no deadlock), with the orders' reservations read in the same message; then each order is
+ * decided in turn on the locked quantities less what the orders before it in the batch took,
+ * and all the writes go with the COMMIT: each reservation and its items, and ONE relative move
+ * per SKU (the sum of the batch's). An order already reserved (or twice in the batch) gets its
+ * stored reservation back, unchanged. Every reservation — FAILED ones too — is a plain INSERT:
+ * should another of the same order commit first (only possible over HTTP), our COMMIT fails and
+ * the consumer replays the deliveries one by one through reserveStock.
+ * `changed`: the SKUs whose rows the batch moves, with their new versions.
+ */
+export async function reserveStocks(
+  tx: Queryable,
+  requests: readonly { orderId: string; items: readonly SkuQuantity[] }[],
+  now: Date,
+): Promise<{ outcomes: ReserveOutcome[]; changed: StockVersion[] }> {
+  const aggregated = requests.map((r) => aggregateItems(r.items));
+  const skuIds = [...new Set(aggregated.flatMap((items) => items.map((i) => i.skuId)))];
+  const [lockedRows, existingRows] = await queryEach(tx, [
+    lockStocksStatement(skuIds),
+    reservationsByOrdersStatement([...new Set(requests.map((r) => r.orderId))]),
+  ]);
+  const locked = (lockedRows ?? []) as unknown as StockRow[];
+  const available = new Map(locked.map((row) => [row.sku_id, row.available_qty]));
+  const stored = new Map(((existingRows ?? []) as unknown as ReservationRow[]).map((row) => [row.order_id, row]));
+  const decided = new Map<string, Reservation>();
+  const moves = new Map<string, StockMove>();
+  const outcomes: ReserveOutcome[] = [];
+  for (const [i, request] of requests.entries()) {
+    const row = stored.get(request.orderId);
+    if (row) {
+      outcomes.push({ reservation: await withItems(tx, row), created: false, changed: [] });
+      continue;
+    }
+    const earlier = decided.get(request.orderId);
+    if (earlier) {
+      outcomes.push({ reservation: earlier, created: false, changed: [] });
+      continue;
+    }
+    const items = aggregated[i] ?? [];
+    const decision = decideReservation(items, available);
+    const reservation: Reservation = {
+      id: randomUUID(),
+      orderId: request.orderId,
+      status: decision.status,
+      reason: decision.status === 'FAILED' ? decision.reason : null,
+      createdAt: now,
+      items,
+    };
+    decided.set(request.orderId, reservation);
+    await insertReservationAtCommit(tx, reservation);
+    if (decision.status === 'RESERVED') {
+      for (const { skuId, quantity } of items) {
+        available.set(skuId, (available.get(skuId) ?? 0) - quantity);
+        const move = moves.get(skuId) ?? { skuId, availableDelta: 0, reservedDelta: 0 };
+        move.availableDelta -= quantity;
+        move.reservedDelta += quantity;
+        moves.set(skuId, move);
+      }
+    }
+    outcomes.push({ reservation, created: true, changed: [] });
+  }
+  const changed = await moveLockedStock(tx, [...moves.values()], locked, now);
+  return { outcomes, changed };
 }
