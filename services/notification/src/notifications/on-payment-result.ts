@@ -29,6 +29,9 @@ export function paymentResultConsumer(runtime: () => NotificationRuntime): Consu
       if (outcome.kind === 'duplicate') ctx.logger.info({ event_id: event.event_id }, 'event_id already stored');
       ctx.afterCommit(() => metrics.record('event', notification.eventType, outcome));
     },
+    // Notifications that queue up are stored together, one transaction per batch (kernel
+    // consumer `batch`): an insert each, no row locks (only a trim's store lock, 1 in 100).
+    batch: { max: 10 },
   });
 }
 

@@ -2,6 +2,13 @@ import type { ConsumerDefinition } from '@ecom/platform';
 import { consumerOf } from '../shared/consumer.js';
 import { handleSagaResult, type SagaResultDeps } from './handle-saga-result.js';
 
+/**
+ * Results that queue up are applied together, one transaction per batch (kernel consumer
+ * `batch`): each handler locks one order row, and the batch runs in order-id order, so batches
+ * of the two queues lock rows in the same order.
+ */
+const BATCH = { max: 10, key: (event: { data: { order_id: string } }) => event.data.order_id.toLowerCase() };
+
 /** `q.order.inventory-result` ← `inventory.*` (events.md §6.4; consumer name from §6.0). */
 export function inventoryResultConsumer(deps: SagaResultDeps): ConsumerDefinition {
   return consumerOf({
@@ -9,6 +16,7 @@ export function inventoryResultConsumer(deps: SagaResultDeps): ConsumerDefinitio
     consumer: 'order.inventory-result',
     accept: ['InventoryReserved', 'InventoryFailed', 'InventoryReleased'],
     handle: (event, ctx) => handleSagaResult(deps, event, ctx),
+    batch: BATCH,
   });
 }
 
@@ -19,5 +27,6 @@ export function paymentResultConsumer(deps: SagaResultDeps): ConsumerDefinition 
     consumer: 'order.payment-result',
     accept: ['PaymentSucceeded', 'PaymentFailed'],
     handle: (event, ctx) => handleSagaResult(deps, event, ctx),
+    batch: BATCH,
   });
 }
