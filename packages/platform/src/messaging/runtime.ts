@@ -58,7 +58,7 @@ export function readMessagingConfig(env: EnvReader): MessagingConfig {
       max: 86_400_000,
     }),
     maxRetries: env.int(['APP_MESSAGING_MAX_RETRIES', 'APP_MESSAGING_MAXRETRIES'], 3, { min: 0, max: 100 }),
-    prefetch: env.int('MESSAGING_PREFETCH', 20, { min: 1, max: 1000 }),
+    prefetch: env.int('MESSAGING_PREFETCH', 40, { min: 1, max: 1000 }),
     consumerBatchMax: env.optionalString('MESSAGING_CONSUMER_BATCH_MAX')
       ? env.int('MESSAGING_CONSUMER_BATCH_MAX', 0, { min: 0, max: 1000 })
       : undefined,

@@ -25,9 +25,9 @@ export function orderCreatedConsumer(deps: { cache: StockCache; clock: () => Dat
     },
     // Orders that queue up are reserved together (kernel consumer `batch`): one transaction, one
     // lock statement for all their SKUs, one stock move per SKU (reserveStocks). The SKU locks are
-    // held for the same two round trips as a single order's, by ten orders at most.
+    // held for the same two round trips as a single order's, by twenty orders at most.
     batch: {
-      max: 10,
+      max: 20,
       async handleBatch(entries, tx) {
         const requests = entries.map(({ event }) => ({
           orderId: event.data.order_id.toLowerCase(),

@@ -31,7 +31,7 @@ export function paymentResultConsumer(runtime: () => NotificationRuntime): Consu
     },
     // Notifications that queue up are stored together, one transaction per batch (kernel
     // consumer `batch`): an insert each, no row locks (only a trim's store lock, 1 in 100).
-    batch: { max: 10 },
+    batch: { max: 20 },
   });
 }
 

@@ -7,7 +7,7 @@ import { handleSagaResult, type SagaResultDeps } from './handle-saga-result.js';
  * `batch`): each handler locks one order row, and the batch runs in order-id order, so batches
  * of the two queues lock rows in the same order.
  */
-const BATCH = { max: 10, key: (event: { data: { order_id: string } }) => event.data.order_id.toLowerCase() };
+const BATCH = { max: 20, key: (event: { data: { order_id: string } }) => event.data.order_id.toLowerCase() };
 
 /** `q.order.inventory-result` ← `inventory.*` (events.md §6.4; consumer name from §6.0). */
 export function inventoryResultConsumer(deps: SagaResultDeps): ConsumerDefinition {

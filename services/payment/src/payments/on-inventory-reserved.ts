@@ -58,7 +58,7 @@ export function inventoryReservedConsumer(runtime: () => PaymentRuntime): Consum
     },
     // Reservations that queue up are settled together, one transaction per batch (kernel consumer
     // `batch`): one payment row each, inserted first, no row locks held beyond it.
-    batch: { max: 10, key: (event) => event.data.order_id.toLowerCase() },
+    batch: { max: 20, key: (event) => event.data.order_id.toLowerCase() },
   });
 }
 
