@@ -52,7 +52,8 @@ const GOAL_P99_MS = 150;
 
 /**
  * Commits one CONFIRMED order costs, from the code (bench/README.md "saga-throughput"), with every
- * relay cycle carrying one row (the worst case; measured batching is reported beside it):
+ * relay cycle carrying one row and every consumer delivery in a transaction of its own (the worst
+ * case: a quiet system; the batching measured under load is reported beside it):
  *  1. order-service  POST /api/orders transaction (key, order, items, timeline, outbox OrderCreated)
  *  2. order-service  outbox relay cycle (claim, publish, mark SENT)
  *  3. inventory      consumer `inventory.order-created` (dedupe, reservation, stock, outbox InventoryReserved)

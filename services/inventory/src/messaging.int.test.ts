@@ -234,7 +234,12 @@ for (const mode of DB_MODES) {
         ),
       );
       const again = orders[7]!;
-      await orderCreated(again, [[scarce, 1]]); // the same order again, another message: its reservation, unchanged
+      // The same order again, another message (same items: whichever copy is reserved first wins,
+      // and the other gets its reservation back, unchanged).
+      await orderCreated(again, [
+        [plenty, 2],
+        [scarce, 1],
+      ]);
       await waitFor(() => orders.every((o) => eventsFor(o).length === (o === again ? 2 : 1)), { timeoutMs: 20_000 });
       const outcomes = orders.map((o) => eventsFor(o)[0]!);
       const reserved = outcomes.filter((e) => e.event_type === 'InventoryReserved');

@@ -246,7 +246,11 @@ for (const mode of DB_MODES) {
       assert.equal(await effects(permanent.data.order_id), 0);
       assert.equal(await outboxRows(permanent.data.order_id), 0);
       assert.ok((await metric(/^messaging_batch_size_count\{/)) > batches0, 'some deliveries shared a transaction');
-      assert.ok((await metric(/^messaging_batch_replays_total\{/)) > replays0, 'the failing batches were replayed');
+      // The permanent one ran twice when it came in a batch (in it, then alone): then its batch was
+      // replayed one by one. (A delivery that found a slot free ran alone, once.)
+      if ((invocations.get(permanent.data.order_id) ?? 0) > 1)
+        assert.ok((await metric(/^messaging_batch_replays_total\{/)) > replays0, 'the failing batch was replayed');
+      else assert.equal(invocations.get(permanent.data.order_id), 1);
       assert.equal(await transport.queueDepth(q(MAIN)), 0);
     });
 
