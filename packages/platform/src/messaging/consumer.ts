@@ -56,9 +56,10 @@ export interface ConsumerDefinition<T extends EventType = EventType> {
    * the round trips of one. Handlers start in `key` order, so a handler that locks one row (its
    * key's) takes it in the same order as every other batch: batches cannot deadlock. Two
    * deliveries with the same key never share a transaction (the second would not see what the
-   * first writes with the COMMIT): the repeat waits for the next one. Any failure rolls the whole batch
-   * back and replays its deliveries one by one through the ordinary path (duplicate, retry,
-   * DLQ — exactly as without batching). MESSAGING_CONSUMER_BATCH_MAX overrides `max` (0: off).
+   * first writes with the COMMIT): the repeat waits for the next one. Any failure rolls the
+   * whole batch back and replays its deliveries one by one through the ordinary path
+   * (duplicate, retry, DLQ — exactly as without batching). MESSAGING_CONSUMER_BATCH_MAX
+   * overrides `max` (0: off).
    */
   batch?: {
     max: number;
