@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ConfigError, EnvReader } from '../config/env.js';
 import { backoffDelayMs } from './backoff.js';
 import { deathCount, normalizeHeaders, readXDeath, withDeath } from './headers.js';
+import { readMessagingConfig } from './runtime.js';
 import { topicMatches } from './topic-match.js';
 import { consumerQueues, consumerQueuesOf, ownedTopology, platformTopology } from './topology.js';
 
@@ -178,4 +180,19 @@ test('reconnect back-off: 100 ms doubling to a 5 s cap, jittered within [step/2,
   );
   assert.equal(backoffDelayMs(1, undefined, low), 50);
   assert.equal(backoffDelayMs(20, undefined, low), 2500);
+});
+
+describe('messaging configuration (prefetch and consumer batches)', () => {
+  const read = (env: Record<string, string>) => readMessagingConfig(new EnvReader(env));
+  test('defaults: prefetch 40 (the spec recommends 10–50); each consumer keeps its own batch size', () => {
+    const config = read({});
+    assert.equal(config.prefetch, 40);
+    assert.equal(config.consumerBatchMax, undefined);
+  });
+  test('MESSAGING_CONSUMER_BATCH_MAX overrides every consumer; 0 turns batching off; anything else is refused', () => {
+    assert.equal(read({ MESSAGING_CONSUMER_BATCH_MAX: '5' }).consumerBatchMax, 5);
+    assert.equal(read({ MESSAGING_CONSUMER_BATCH_MAX: '0' }).consumerBatchMax, 0);
+    assert.throws(() => read({ MESSAGING_CONSUMER_BATCH_MAX: 'many' }), ConfigError);
+    assert.throws(() => read({ MESSAGING_CONSUMER_BATCH_MAX: '-1' }), ConfigError);
+  });
 });
