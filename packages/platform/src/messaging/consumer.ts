@@ -113,9 +113,26 @@ interface Item {
   messageId: string;
   log: Logger;
   /** The delivery's trace context (its `process` span), for its handler inside a batch. */
-  ctx: Context;
+  trace: Context;
   /** Its after-commit hooks (HandlerContext.afterCommit). */
   committed: (() => Promise<void> | void)[];
+}
+
+/** The first item of each key, in arrival order, and the items repeating a key before them. */
+function firstPerKey(items: readonly Item[], keys: ReadonlyMap<Item, string>): [Item[], Item[]] {
+  const seen = new Set<string>();
+  const first: Item[] = [];
+  const repeats: Item[] = [];
+  for (const item of items) {
+    const k = keys.get(item) as string;
+    (seen.has(k) ? repeats : first).push(item);
+    seen.add(k);
+  }
+  return [first, repeats];
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -217,7 +234,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
       event_type: event.event_type,
       queue: queues.specQueue,
     });
-    const item: Item = { delivery, event, messageId, log, ctx: context.active(), committed: [] };
+    const item: Item = { delivery, event, messageId, log, trace: context.active(), committed: [] };
     return batcher ? batcher.submit(item) : processAlone(item);
   };
 
@@ -244,7 +261,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
   /** The dedupe row and the handler of one delivery, inside `tx`, in the delivery's trace context. */
   const handleIn = async (tx: Queryable, item: Item): Promise<void> => {
     const ctx = await contextFor(tx, item);
-    await context.with(item.ctx, () => def.handle(item.event as never, ctx));
+    await context.with(item.trace, () => def.handle(item.event as never, ctx));
   };
 
   /** One delivery's dedupe row (deferred to the COMMIT) and its HandlerContext on `tx`. */
@@ -265,7 +282,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
       logger: item.log,
       // In the delivery's trace context: the outbox row keeps its traceparent (also from a batch handler).
       emit: (type, data) =>
-        context.with(item.ctx, () => outbox.add(tx, createEvent(type, data, reactionContext(item.event)))),
+        context.with(item.trace, () => outbox.add(tx, createEvent(type, data, reactionContext(item.event)))),
       afterCommit: (fn) => item.committed.push(fn),
     };
   };
@@ -292,22 +309,18 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
   const processBatch = async (items: Item[]): Promise<Settlement[]> => {
     if (items.length === 1) return [await processAlone(items[0] as Item)];
     const key = def.batch?.key as ((event: AnyEvent) => string) | undefined;
-    const keyed = key ? items.map((item) => ({ item, k: key(item.event) })) : [];
-    if (key) {
-      const seen = new Set<string>();
-      const first = keyed.filter(({ k }) => !seen.has(k) && seen.add(k));
-      if (first.length < items.length) {
-        const now = new Set(first.map(({ item }) => item));
+    const keys = key ? new Map(items.map((item) => [item, key(item.event)])) : undefined;
+    if (keys) {
+      const [first, repeats] = firstPerKey(items, keys);
+      if (repeats.length > 0) {
         const settled = new Map<Item, Settlement>();
-        const firstItems = items.filter((item) => now.has(item));
-        const repeats = items.filter((item) => !now.has(item));
-        for (const part of [firstItems, repeats]) {
+        for (const part of [first, repeats]) {
           for (const [i, r] of (await processBatch(part)).entries()) settled.set(part[i] as Item, r);
         }
         return items.map((item) => settled.get(item) as Settlement);
       }
     }
-    const ordered = key ? keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map(({ item }) => item) : items;
+    const ordered = keys ? [...items].sort((a, b) => compareKeys(keys.get(a) as string, keys.get(b) as string)) : items;
     const handleBatch = def.batch?.handleBatch;
     try {
       await db.transaction(async (tx) => {
@@ -330,7 +343,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Subscription
       });
     } catch {
       metrics.batchReplays.inc(label);
-      return Promise.all(items.map((item) => context.with(item.ctx, () => processAlone(item))));
+      return Promise.all(items.map((item) => context.with(item.trace, () => processAlone(item))));
     }
     metrics.batchSize.observe(label, items.length);
     return Promise.all(items.map(afterCommit));

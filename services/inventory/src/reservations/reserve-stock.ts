@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Queryable, queryEach } from '@ecom/platform';
 import { lockStocksStatement, moveLockedStock, type StockMove } from '../stock/repository.js';
 import type { StockRow, StockVersion } from '../stock/stock.js';
-import { aggregateItems, decideReservation } from './decide-reservation.js';
+import { aggregateItems, decideReservation, type ReservationDecision } from './decide-reservation.js';
 import {
   findReservationByOrder,
   insertReservation,
@@ -51,14 +51,7 @@ export async function reserveStock(
 
   const locked = (lockedRows ?? []) as unknown as StockRow[];
   const decision = decideReservation(items, new Map(locked.map((row) => [row.sku_id, row.available_qty])));
-  const reservation: Reservation = {
-    id: randomUUID(),
-    orderId: request.orderId,
-    status: decision.status,
-    reason: decision.status === 'FAILED' ? decision.reason : null,
-    createdAt: now,
-    items, // a FAILED reservation stores its requested items too
-  };
+  const reservation = newReservation(request.orderId, items, decision, now);
   if (decision.status === 'FAILED') {
     if (await insertReservation(tx, reservation)) return { reservation, created: true, changed: [] };
     const winner = await findReservationByOrder(tx, request.orderId);
@@ -66,13 +59,25 @@ export async function reserveStock(
     return { reservation: winner, created: false, changed: [] };
   }
   await insertReservationAtCommit(tx, reservation);
-  const changed = await moveLockedStock(
-    tx,
-    items.map((i) => ({ skuId: i.skuId, availableDelta: -i.quantity, reservedDelta: i.quantity })),
-    locked,
-    now,
-  );
+  const changed = await moveLockedStock(tx, items.map(reserveMove), locked, now);
   return { reservation, created: true, changed };
+}
+
+/** A new reservation of the decided status; a FAILED one stores its requested items too. */
+function newReservation(orderId: string, items: SkuQuantity[], decision: ReservationDecision, now: Date): Reservation {
+  return {
+    id: randomUUID(),
+    orderId,
+    status: decision.status,
+    reason: decision.status === 'FAILED' ? decision.reason : null,
+    createdAt: now,
+    items,
+  };
+}
+
+/** Reserving a quantity: it leaves available and joins reserved. */
+function reserveMove({ skuId, quantity }: SkuQuantity): StockMove {
+  return { skuId, availableDelta: -quantity, reservedDelta: quantity };
 }
 
 /**
@@ -117,23 +122,19 @@ export async function reserveStocks(
     }
     const items = aggregated[i] ?? [];
     const decision = decideReservation(items, available);
-    const reservation: Reservation = {
-      id: randomUUID(),
-      orderId: request.orderId,
-      status: decision.status,
-      reason: decision.status === 'FAILED' ? decision.reason : null,
-      createdAt: now,
-      items,
-    };
+    const reservation = newReservation(request.orderId, items, decision, now);
     decided.set(request.orderId, reservation);
     await insertReservationAtCommit(tx, reservation);
     if (decision.status === 'RESERVED') {
-      for (const { skuId, quantity } of items) {
-        available.set(skuId, (available.get(skuId) ?? 0) - quantity);
-        const move = moves.get(skuId) ?? { skuId, availableDelta: 0, reservedDelta: 0 };
-        move.availableDelta -= quantity;
-        move.reservedDelta += quantity;
-        moves.set(skuId, move);
+      for (const item of items) {
+        const move = reserveMove(item);
+        const sum = moves.get(item.skuId);
+        available.set(item.skuId, (available.get(item.skuId) ?? 0) + move.availableDelta);
+        moves.set(item.skuId, {
+          skuId: item.skuId,
+          availableDelta: (sum?.availableDelta ?? 0) + move.availableDelta,
+          reservedDelta: (sum?.reservedDelta ?? 0) + move.reservedDelta,
+        });
       }
     }
     outcomes.push({ reservation, created: true, changed: [] });
